@@ -1,0 +1,19 @@
+//! Pieces shared by several pages.
+mod header;
+mod sign_out;
+
+pub use header::AppHeader;
+pub use sign_out::SignOutButton;
+
+/// Formats Unix seconds as `YYYY-MM-DD HH:MM UTC`, identically on server and browser.
+pub fn format_time(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| "—".into())
+}

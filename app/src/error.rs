@@ -1,0 +1,111 @@
+//! The one error type every Hallpass server function returns.
+//!
+//! It travels as JSON (`{"code":"UNAUTHORIZED","message":"…"}`); the server maps `code` to the
+//! HTTP status in one place, so a server function only has to say what went wrong.
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// Machine-readable error kinds; stable, documented in the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// The request itself is malformed or a value is out of range (400).
+    BadRequest,
+    /// No valid session, or wrong credentials (401).
+    Unauthorized,
+    /// Signed in, but not allowed (403).
+    Forbidden,
+    /// Allowed only after the password is entered again (403).
+    ReauthRequired,
+    /// Too many attempts (429).
+    RateLimited,
+    /// A backing store is down; nobody is let in until it returns (503).
+    Unavailable,
+    /// A bug on our side (500).
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status this kind of error is answered with.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden | ErrorCode::ReauthRequired => 403,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Unavailable => 503,
+            ErrorCode::Internal => 500,
+        }
+    }
+}
+
+/// An error with a code and a message that is safe to show to the user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    /// What kind of failure this is.
+    pub code: ErrorCode,
+    /// A sentence for the user.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error of the given kind.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 400 with the given message.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadRequest, message)
+    }
+
+    /// 401 with the given message.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unauthorized, message)
+    }
+
+    /// 401 for a request that needs a session and has none.
+    pub fn not_signed_in() -> Self {
+        Self::unauthorized("You are not signed in.")
+    }
+
+    /// 503 while a store is unreachable.
+    pub fn unavailable() -> Self {
+        Self::new(
+            ErrorCode::Unavailable,
+            "The sign-in service is temporarily unavailable. Please try again shortly.",
+        )
+    }
+
+    /// 500; the details go to the log, never to the client.
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::Internal, "Something went wrong on our side.")
+    }
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::Deserialization(msg) => {
+                ApiError::bad_request(format!("Malformed request: {msg}"))
+            }
+            ServerFnErrorErr::Request(msg) | ServerFnErrorErr::Response(msg) => ApiError::new(
+                ErrorCode::Unavailable,
+                format!("Could not reach the server: {msg}"),
+            ),
+            ServerFnErrorErr::MissingArg(msg) => {
+                ApiError::bad_request(format!("Missing field: {msg}"))
+            }
+            _ => ApiError::internal(),
+        }
+    }
+}

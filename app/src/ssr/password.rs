@@ -1,0 +1,85 @@
+//! Argon2id password hashing with OWASP's parameters (19 MiB, 2 passes, 1 lane), run on the
+//! blocking pool so a login never stalls the async runtime.
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Algorithm, Argon2, Params, Version,
+};
+use std::sync::LazyLock;
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// A real hash of a random password, verified against when the account does not exist so an
+/// unknown email costs the same time as a wrong password.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let random: [u8; 16] = rand::random();
+    hash_blocking(&hex::encode(random))
+});
+
+fn hash_blocking(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing with valid parameters cannot fail")
+        .to_string()
+}
+
+fn verify_blocking(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Hashes a password into a PHC string.
+pub async fn hash(password: String) -> String {
+    tokio::task::spawn_blocking(move || hash_blocking(&password))
+        .await
+        .expect("password hashing task panicked")
+}
+
+/// Checks a password against a stored PHC string; with `None`, checks it against a dummy hash
+/// (and returns false) so timing does not reveal whether an account exists.
+pub async fn verify(password: String, hash: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => verify_blocking(&password, &hash),
+        None => {
+            verify_blocking(&password, &DUMMY_HASH);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Rejects passwords we refuse to store: too short to resist guessing, or long enough to be
+/// a denial-of-service vector for the hash.
+pub fn check_strength(password: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < 10 {
+        Err("Passwords need at least 10 characters.".into())
+    } else if password.len() > 1024 {
+        Err("Passwords can be at most 1024 bytes.".into())
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn verifies_only_the_right_password() {
+        let stored = hash("correct horse battery".into()).await;
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify("correct horse battery".into(), Some(stored.clone())).await);
+        assert!(!verify("wrong horse battery".into(), Some(stored)).await);
+        assert!(!verify("anything".into(), None).await);
+    }
+}

@@ -1,0 +1,167 @@
+//! The user directory in SQL (SQLite by default, PostgreSQL when the URL says so).
+use super::{now_secs, password};
+use crate::model::Role;
+use sqlx::{any::AnyPoolOptions, AnyPool, Row};
+
+/// A stored user account.
+#[derive(Clone, Debug)]
+pub struct User {
+    /// Stable id (a UUID).
+    pub id: String,
+    /// Unique, stored lower-cased.
+    pub email: String,
+    /// What the account may do.
+    pub role: Role,
+    /// A disabled account cannot sign in.
+    pub disabled: bool,
+    password_hash: String,
+}
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    /// The email or password is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// The email is taken.
+    #[error("a user with that email already exists")]
+    Exists,
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Access to the `users` table.
+#[derive(Clone, Debug)]
+pub struct Users {
+    pool: AnyPool,
+}
+
+/// Normalises an email for storage and lookup, rejecting what cannot be an address.
+pub fn normalize_email(email: &str) -> Result<String, String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err("Enter a valid email address.".into())
+    }
+}
+
+impl Users {
+    /// Connects to the database at `url` and applies the migrations. SQLite files (and their
+    /// folder) are created when missing.
+    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        if let Some(path) = sqlite_file(url) {
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+                }
+            }
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(std::time::Duration::from_secs(3))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// How many accounts exist.
+    pub async fn count(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)
+    }
+
+    /// Creates an account; the password is hashed with Argon2id.
+    pub async fn create(
+        &self,
+        email: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User, CreateUserError> {
+        let email = normalize_email(email).map_err(CreateUserError::Invalid)?;
+        password::check_strength(password).map_err(CreateUserError::Invalid)?;
+        if self.find_by_email(&email).await?.is_some() {
+            return Err(CreateUserError::Exists);
+        }
+        let user = User {
+            id: uuid::Uuid::new_v4().to_string(),
+            email,
+            role,
+            disabled: false,
+            password_hash: password::hash(password.to_owned()).await,
+        };
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, role, disabled, created_at) VALUES ($1, $2, $3, $4, 0, $5)",
+        )
+        .bind(&user.id)
+        .bind(&user.email)
+        .bind(&user.password_hash)
+        .bind(user.role.as_str())
+        .bind(now_secs())
+        .execute(&self.pool)
+        .await
+        .map_err(|err| match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => CreateUserError::Exists,
+            _ => CreateUserError::Database(err),
+        })?;
+        Ok(user)
+    }
+
+    /// Looks an account up by (normalised) email.
+    pub async fn find_by_email(&self, email: &str) -> Result<Option<User>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT id, email, password_hash, role, disabled FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let role: String = row.try_get("role")?;
+            Ok(User {
+                id: row.try_get("id")?,
+                email: row.try_get("email")?,
+                password_hash: row.try_get("password_hash")?,
+                role: role
+                    .parse()
+                    .map_err(|e: String| sqlx::Error::Decode(e.into()))?,
+                disabled: row.try_get::<i64, _>("disabled")? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    /// Returns the account when `email` and `password` match an enabled account. Unknown
+    /// emails cost one Argon2 verification too, so timing does not reveal which accounts exist.
+    pub async fn authenticate(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<Option<User>, sqlx::Error> {
+        let user = match normalize_email(email) {
+            Ok(email) => self.find_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let ok = password::verify(password.to_owned(), hash).await;
+        Ok(user.filter(|u| ok && !u.disabled))
+    }
+}
+
+/// The file path of a `sqlite:` URL, if it names a file.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}

@@ -1,0 +1,58 @@
+//! Runtime configuration, from flags or `HALLPASS_*` / `LEPTOS_*` environment variables.
+use clap::Args;
+use std::net::{IpAddr, SocketAddr};
+
+/// Everything the server needs to start.
+#[derive(Args, Clone, Debug)]
+pub struct Config {
+    /// Where users (and, without Redis, sessions) live: `sqlite://…` or `postgres://…`.
+    #[arg(
+        long,
+        env = "HALLPASS_DATABASE_URL",
+        default_value = "sqlite://data/hallpass.db?mode=rwc"
+    )]
+    pub database_url: String,
+    /// Redis for sessions (`redis://host:port`); without it sessions live in the database.
+    #[arg(long, env = "HALLPASS_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Email of the first admin, created at start when there are no users yet.
+    #[arg(long, env = "HALLPASS_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password of the first admin; when missing a random one is generated and printed once.
+    #[arg(long, env = "HALLPASS_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Peers allowed to set `X-Forwarded-For` (comma-separated IPs).
+    #[arg(long, env = "HALLPASS_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Address to listen on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// Folder with the built site (`pkg/` with the WASM, JS and CSS).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}
+
+impl Config {
+    /// The configuration with every default, for `database_url` and `redis_url` as given.
+    pub fn new(database_url: impl Into<String>, redis_url: Option<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            redis_url,
+            admin_email: None,
+            admin_password: None,
+            trusted_proxies: Vec::new(),
+            addr: ([127, 0, 0, 1], 3000).into(),
+            site_root: "target/site".into(),
+        }
+    }
+
+    /// The Leptos options that go with this configuration.
+    pub fn leptos_options(&self) -> leptos::config::LeptosOptions {
+        leptos::config::LeptosOptions::builder()
+            .output_name("hallpass")
+            .site_root(self.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(self.addr)
+            .build()
+    }
+}

@@ -1,0 +1,142 @@
+//! The assembled application: stores opened, first admin ensured, router built.
+use crate::{
+    api_errors, bootstrap,
+    client::{self, TrustedProxies},
+    config::Config,
+    guard,
+    session::{self, Sessions},
+    store::{Backend, HashedIds},
+};
+use anyhow::Context as _;
+use app::{
+    shell,
+    ssr::{context::ServerState, users::Users},
+    App,
+};
+use axum::{
+    middleware::{from_fn, from_fn_with_state},
+    Router,
+};
+use leptos::{config::LeptosOptions, prelude::provide_context};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::{net::SocketAddr, sync::Arc};
+use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tower_sessions::Expiry;
+
+/// Largest request body accepted (server-function forms are a few hundred bytes).
+const MAX_API_BODY: usize = 64 * 1024;
+
+/// A running Hallpass: its stores and settings, ready to build a router.
+#[derive(Clone, Debug)]
+pub struct Hallpass {
+    leptos: LeptosOptions,
+    state: ServerState,
+    sessions: Sessions,
+    trusted_proxies: TrustedProxies,
+}
+
+impl Hallpass {
+    /// Opens the database (running migrations), ensures a first admin, and connects the
+    /// session store: Redis when configured, otherwise the database.
+    pub async fn start(config: &Config) -> anyhow::Result<Self> {
+        let users = Users::connect(&config.database_url)
+            .await
+            .with_context(|| format!("opening the database at {}", redact(&config.database_url)))?;
+        bootstrap::first_admin(&users, config).await?;
+        let backend = match &config.redis_url {
+            Some(url) => Backend::redis(url)
+                .await
+                .with_context(|| format!("connecting to Redis at {}", redact(url)))?,
+            None => Backend::sql(&config.database_url)
+                .await
+                .context("opening the session table")?,
+        };
+        tracing::info!(store = backend.name(), "session store ready");
+        Ok(Self {
+            leptos: config.leptos_options(),
+            state: ServerState { users },
+            sessions: Sessions {
+                store: Arc::new(HashedIds::new(backend)),
+                expiry: Expiry::OnInactivity(time::Duration::hours(8)),
+            },
+            trusted_proxies: TrustedProxies(Arc::new(config.trusted_proxies.clone())),
+        })
+    }
+
+    /// The user directory (for tools and tests).
+    pub fn users(&self) -> &Users {
+        &self.state.users
+    }
+
+    /// The session store (for tools and tests).
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// The full router: pages, `/api/*` server functions, static files, and the middleware.
+    pub fn router(&self) -> Router {
+        let state = self.state.clone();
+        let leptos = self.leptos.clone();
+        // Registers every server function under its `/api/…` path, and the pages.
+        Router::new()
+            .leptos_routes_with_context(
+                &leptos,
+                generate_route_list(App),
+                move || provide_context(state.clone()),
+                {
+                    let leptos = leptos.clone();
+                    move || shell(leptos.clone())
+                },
+            )
+            .fallback(leptos_axum::file_and_error_handler(shell))
+            .layer(RequestBodyLimitLayer::new(MAX_API_BODY))
+            .layer(from_fn(api_errors::map_status))
+            .layer(from_fn(guard::guard))
+            .layer(from_fn_with_state(self.sessions.clone(), session::manage))
+            .layer(from_fn_with_state(
+                self.trusted_proxies.clone(),
+                client::identify,
+            ))
+            .layer(TraceLayer::new_for_http())
+            .with_state(leptos)
+    }
+
+    /// Serves until Ctrl-C or SIGTERM.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+        axum::serve(
+            listener,
+            self.router()
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut sig) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            sig.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// A URL with any password replaced, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}

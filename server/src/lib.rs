@@ -1,0 +1,17 @@
+//! The Hallpass server: configuration, session stores, request middleware and the router.
+//!
+//! A request passes these layers, outermost first: [`client`] (who is calling), [`session`]
+//! (cookie ↔ session record), [`guard`] (is the session signed in; protected pages),
+//! [`api_errors`] (typed errors → HTTP status), then the Leptos pages and server functions.
+pub mod api_errors;
+pub mod bootstrap;
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod guard;
+pub mod reply;
+pub mod session;
+pub mod store;
+
+mod hallpass;
+pub use hallpass::Hallpass;

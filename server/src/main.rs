@@ -1,0 +1,50 @@
+//! The `hallpass` binary.
+use clap::Parser;
+use hallpass::{
+    cli::{Cli, Command, UserCommand},
+    Hallpass,
+};
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,fred=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config).await,
+        Command::User(UserCommand::Add { email, role }) => add_user(cli.config, email, role).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: hallpass::config::Config) -> anyhow::Result<()> {
+    let hallpass = Hallpass::start(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    hallpass.serve(listener).await
+}
+
+async fn add_user(
+    config: hallpass::config::Config,
+    email: String,
+    role: app::model::Role,
+) -> anyhow::Result<()> {
+    let users = app::ssr::users::Users::connect(&config.database_url).await?;
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let user = users.create(&email, password, role).await?;
+    println!("added {} ({})", user.email, user.role.as_str());
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! The concrete stores, chosen at start from the configuration.
+use async_trait::async_trait;
+use tower_sessions::{
+    session::{Id, Record},
+    session_store, SessionStore,
+};
+use tower_sessions_redis_store::{
+    fred::prelude::{ClientLike, Config as RedisConfig, Pool, ReconnectPolicy},
+    RedisStore,
+};
+use tower_sessions_sqlx_store::{sqlx, PostgresStore, SqliteStore};
+
+/// One of the published tower-sessions stores.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// Redis (tower-sessions-redis-store on a fred pool): for scale and several servers.
+    Redis(RedisStore<Pool>),
+    /// The embedded default: a table in the SQLite database.
+    Sqlite(SqliteStore),
+    /// A table in PostgreSQL, when that is the database and Redis is not configured.
+    Postgres(PostgresStore),
+}
+
+impl Backend {
+    /// Connects to Redis; fred keeps reconnecting in the background after an outage.
+    pub async fn redis(url: &str) -> anyhow::Result<Self> {
+        let config = RedisConfig::from_url(url)?;
+        let pool = Pool::new(
+            config,
+            None,
+            None,
+            Some(ReconnectPolicy::new_constant(0, 200)),
+            4,
+        )?;
+        pool.init().await?;
+        Ok(Backend::Redis(RedisStore::new(pool)))
+    }
+
+    /// Opens the session table in the SQL database at `url`, creating it when missing.
+    pub async fn sql(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let store = PostgresStore::new(sqlx::PgPool::connect(url).await?);
+            store.migrate().await?;
+            Ok(Backend::Postgres(store))
+        } else {
+            let store = SqliteStore::new(sqlx::SqlitePool::connect(url).await?);
+            store.migrate().await?;
+            Ok(Backend::Sqlite(store))
+        }
+    }
+
+    /// A short name for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Redis(_) => "redis",
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+macro_rules! each_store {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            Backend::Redis($store) => $call,
+            Backend::Sqlite($store) => $call,
+            Backend::Postgres($store) => $call,
+        }
+    };
+}
+
+#[async_trait]
+impl SessionStore for Backend {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        each_store!(self, store => store.create(record).await)
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        each_store!(self, store => store.save(record).await)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        each_store!(self, store => store.load(id).await)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        each_store!(self, store => store.delete(id).await)
+    }
+}

@@ -1,0 +1,170 @@
+//! A real Hallpass server on a free port, backed by a fresh SQLite database and either the
+//! database's session table or the real Redis, plus an HTTP client that handles cookies
+//! explicitly (as a browser would for `__Host-` cookies).
+#![allow(dead_code)]
+
+use app::model::Role;
+use hallpass::{config::Config, session::COOKIE_NAME, Hallpass};
+use reqwest::{header, redirect::Policy, Client, Response};
+use std::net::SocketAddr;
+
+/// Which session store a test server uses.
+#[derive(Clone, Copy, Debug)]
+pub enum StoreKind {
+    /// Sessions in the SQLite database.
+    Sqlite,
+    /// Sessions in Redis (`HALLPASS_TEST_REDIS_URL`, default the local one).
+    Redis,
+}
+
+pub const ADMIN_EMAIL: &str = "admin@example.test";
+pub const USER_EMAIL: &str = "user@example.test";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub fn redis_url() -> String {
+    std::env::var("HALLPASS_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A running server and a client for it.
+pub struct TestServer {
+    pub base: String,
+    pub hallpass: Hallpass,
+    pub client: Client,
+    pub database_url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start(kind: StoreKind) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = format!("sqlite://{}/hallpass.db?mode=rwc", dir.path().display());
+        let redis = matches!(kind, StoreKind::Redis).then(redis_url);
+        let mut config = Config::new(&database_url, redis);
+        config.admin_email = Some(ADMIN_EMAIL.into());
+        config.admin_password = Some(PASSWORD.into());
+        let hallpass = Hallpass::start(&config).await.expect("server starts");
+        hallpass
+            .users()
+            .create(USER_EMAIL, PASSWORD, Role::User)
+            .await
+            .expect("user created");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = hallpass.router();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        let client = Client::builder().redirect(Policy::none()).build().unwrap();
+        Self {
+            base: format!("http://{addr}"),
+            hallpass,
+            client,
+            database_url,
+            _dir: dir,
+        }
+    }
+
+    /// POSTs a form to a server function, with the session cookie if given.
+    pub async fn post(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::USER_AGENT, "hallpass-tests/1.0")
+            .body(serde_urlencoded(form));
+        if let Some(cookie) = cookie {
+            req = req.header(header::COOKIE, format!("{COOKIE_NAME}={cookie}"));
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// GETs a page, with the session cookie if given.
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(cookie) = cookie {
+            req = req.header(header::COOKIE, format!("{COOKIE_NAME}={cookie}"));
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn login(&self, email: &str, password: &str, cookie: Option<&str>) -> Response {
+        self.post("login", &[("email", email), ("password", password)], cookie)
+            .await
+    }
+
+    /// Signs in and returns the session cookie's value.
+    pub async fn session_for(&self, email: &str) -> String {
+        let res = self.login(email, PASSWORD, None).await;
+        assert_eq!(
+            res.status(),
+            200,
+            "login failed: {}",
+            res.text().await.unwrap_or_default()
+        );
+        session_cookie(&res)
+            .expect("login sets the session cookie")
+            .0
+    }
+}
+
+fn serde_urlencoded(form: &[(&str, &str)]) -> String {
+    form.iter()
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The session cookie's value and the whole `Set-Cookie` line, if the response sets it.
+pub fn session_cookie(res: &Response) -> Option<(String, String)> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .find_map(|v| {
+            let line = v.to_str().ok()?.to_owned();
+            let value = line
+                .strip_prefix(&format!("{COOKIE_NAME}="))?
+                .split(';')
+                .next()?
+                .to_owned();
+            Some((value, line))
+        })
+}
+
+/// Runs an async test body once per store kind, as two separate tests.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)(common::TestServer::start(common::StoreKind::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn redis() {
+                ($body)(common::TestServer::start(common::StoreKind::Redis).await).await
+            }
+        }
+    };
+}

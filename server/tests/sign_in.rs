@@ -1,0 +1,160 @@
+//! Signing in and out over real HTTP, against the SQLite store and the real Redis.
+mod common;
+
+use common::{session_cookie, TestServer, ADMIN_EMAIL, PASSWORD, USER_EMAIL};
+use hallpass::session::COOKIE_NAME;
+use reqwest::header;
+
+on_both_stores!(
+    login_issues_a_hardened_session_cookie,
+    |s: TestServer| async move {
+        let res = s.login(USER_EMAIL, PASSWORD, None).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
+        let (value, line) = session_cookie(&res).expect("Set-Cookie for the session");
+        let attrs: Vec<&str> = line.split(';').map(str::trim).skip(1).collect();
+        for expected in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+            assert!(attrs.contains(&expected), "{line} lacks {expected}");
+        }
+        assert!(
+            !line.contains("Domain") && !line.contains("Max-Age") && !line.contains("Expires"),
+            "{line}"
+        );
+        // 128 random bits, URL-safe base64 without padding.
+        assert_eq!(value.len(), 22, "{value}");
+        let me: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(me["email"], USER_EMAIL);
+        assert_eq!(me["role"], "user");
+
+        let res = s.post("me", &[], Some(&value)).await;
+        assert_eq!(res.status(), 200);
+        let me: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(me["email"], USER_EMAIL);
+    }
+);
+
+on_both_stores!(
+    wrong_credentials_get_one_generic_401,
+    |s: TestServer| async move {
+        let wrong_password = s.login(USER_EMAIL, "not the password", None).await;
+        let unknown_user = s.login("nobody@example.test", PASSWORD, None).await;
+        assert_eq!(wrong_password.status(), 401);
+        assert_eq!(unknown_user.status(), 401);
+        assert!(
+            session_cookie(&wrong_password).is_none() && session_cookie(&unknown_user).is_none()
+        );
+        let a: serde_json::Value = wrong_password.json().await.unwrap();
+        let b: serde_json::Value = unknown_user.json().await.unwrap();
+        assert_eq!(
+            a, b,
+            "the answer must not reveal whether the account exists"
+        );
+        assert_eq!(a["code"], "UNAUTHORIZED");
+        assert_eq!(a["message"], "Incorrect email or password.");
+    }
+);
+
+on_both_stores!(
+    login_regenerates_the_session_id,
+    |s: TestServer| async move {
+        let first = s.session_for(USER_EMAIL).await;
+        // Signing in again while holding a session (e.g. one planted by an attacker) must give a
+        // new id and kill the old one.
+        let res = s.login(ADMIN_EMAIL, PASSWORD, Some(&first)).await;
+        assert_eq!(res.status(), 200);
+        let second = session_cookie(&res).expect("a new cookie").0;
+        assert_ne!(first, second);
+        assert_eq!(
+            s.post("me", &[], Some(&first)).await.status(),
+            401,
+            "the pre-login id must be dead"
+        );
+        let me: serde_json::Value = s.post("me", &[], Some(&second)).await.json().await.unwrap();
+        assert_eq!(me["email"], ADMIN_EMAIL);
+        assert_eq!(me["role"], "admin");
+    }
+);
+
+on_both_stores!(
+    logout_destroys_the_session_and_clears_the_cookie,
+    |s: TestServer| async move {
+        let cookie = s.session_for(USER_EMAIL).await;
+        let res = s.post("logout", &[], Some(&cookie)).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()["clear-site-data"],
+            "\"cache\", \"cookies\", \"storage\""
+        );
+        let (value, line) = session_cookie(&res).expect("a removal cookie");
+        assert_eq!(value, "");
+        for expected in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=0"] {
+            assert!(line.contains(expected), "{line} lacks {expected}");
+        }
+        // Replaying the old cookie gets nothing.
+        let replay = s.post("me", &[], Some(&cookie)).await;
+        assert_eq!(replay.status(), 401);
+        let err: serde_json::Value = replay.json().await.unwrap();
+        assert_eq!(err["code"], "UNAUTHORIZED");
+        assert_eq!(s.get("/", Some(&cookie)).await.status(), 303);
+    }
+);
+
+on_both_stores!(protected_pages_need_a_session, |s: TestServer| async move {
+    let res = s.get("/", None).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[header::LOCATION], "/login");
+    let login_page = s.get("/login", None).await;
+    assert_eq!(login_page.status(), 200);
+    let html = login_page.text().await.unwrap();
+    assert!(html.contains("Remember me") && html.contains("Password"));
+
+    let cookie = s.session_for(USER_EMAIL).await;
+    let home = s.get("/", Some(&cookie)).await;
+    assert_eq!(home.status(), 200);
+    assert_eq!(home.headers()[header::CACHE_CONTROL], "no-store");
+    assert!(
+        home.text().await.unwrap().contains(USER_EMAIL),
+        "home shows who is signed in"
+    );
+    let res = s.get("/login", Some(&cookie)).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[header::LOCATION], "/");
+});
+
+on_both_stores!(
+    bad_cookies_and_bodies_get_clear_4xx,
+    |s: TestServer| async move {
+        let cookie = s.session_for(USER_EMAIL).await;
+        let twice = format!("{COOKIE_NAME}={cookie}; {COOKIE_NAME}={cookie}");
+        let res = s
+            .client
+            .post(format!("{}/api/me", s.base))
+            .header(header::COOKIE, twice)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        let err: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(err["message"], "More than one session cookie was sent.");
+
+        let res = s.post("me", &[], Some("not-an-id")).await;
+        assert_eq!(res.status(), 401);
+        assert_eq!(
+            session_cookie(&res).expect("malformed cookie is removed").0,
+            ""
+        );
+
+        let res = s.post("login", &[("email", USER_EMAIL)], None).await;
+        assert_eq!(res.status(), 400, "missing password field");
+        let err: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(err["code"], "BAD_REQUEST");
+
+        let huge = "x".repeat(100 * 1024);
+        let res = s
+            .post("login", &[("email", USER_EMAIL), ("password", &huge)], None)
+            .await;
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert_eq!(status, 413, "{body}");
+    }
+);

@@ -1,0 +1,49 @@
+//! What the stores hold: only hashes of session ids.
+mod common;
+
+use common::{StoreKind, TestServer, USER_EMAIL};
+use std::str::FromStr;
+use tower_sessions::session::Id;
+use tower_sessions_redis_store::fred::prelude::{Client, ClientLike, Config, KeysInterface};
+
+fn storage_key(cookie: &str) -> (Id, Id) {
+    let id = Id::from_str(cookie).expect("cookie is an id");
+    (id, hallpass::store::storage_key(&id))
+}
+
+#[tokio::test]
+async fn redis_keys_are_hashes_of_session_ids() {
+    let s = TestServer::start(StoreKind::Redis).await;
+    let cookie = s.session_for(USER_EMAIL).await;
+    let (id, key) = storage_key(&cookie);
+    let redis = Client::new(
+        Config::from_url(&common::redis_url()).unwrap(),
+        None,
+        None,
+        None,
+    );
+    redis.init().await.unwrap();
+    let plain: bool = redis.exists(id.to_string()).await.unwrap();
+    let hashed: bool = redis.exists(key.to_string()).await.unwrap();
+    assert!(!plain, "the raw session id must not be a Redis key");
+    assert!(hashed, "the record lives under the hash of the id");
+    let ttl: i64 = redis.ttl(key.to_string()).await.unwrap();
+    assert!(ttl > 0, "session records expire in Redis (ttl {ttl})");
+    assert_eq!(s.post("logout", &[], Some(&cookie)).await.status(), 200);
+    let left: bool = redis.exists(key.to_string()).await.unwrap();
+    assert!(!left, "logout deletes the record");
+}
+
+#[tokio::test]
+async fn sqlite_rows_are_keyed_by_hashes_of_session_ids() {
+    let s = TestServer::start(StoreKind::Sqlite).await;
+    let cookie = s.session_for(USER_EMAIL).await;
+    let (id, key) = storage_key(&cookie);
+    let pool = sqlx::SqlitePool::connect(&s.database_url).await.unwrap();
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM tower_sessions")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(ids, vec![key.to_string()]);
+    assert!(!ids.contains(&id.to_string()));
+}
