@@ -2,6 +2,7 @@
 //!
 //! It travels as JSON (`{"code":"UNAUTHORIZED","message":"…"}`); the server maps `code` to the
 //! HTTP status in one place, so a server function only has to say what went wrong.
+use crate::model::EndReason;
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
@@ -50,6 +51,9 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// A sentence for the user.
     pub message: String,
+    /// When a session was just ended: why (the UI sends the user to `/login?reason=…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<EndReason>,
 }
 
 impl ApiError {
@@ -58,7 +62,33 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
+            reason: None,
         }
+    }
+
+    /// 401 for a session that has just been ended, saying why.
+    pub fn ended(reason: EndReason) -> Self {
+        Self {
+            code: ErrorCode::Unauthorized,
+            message: reason.message().into(),
+            reason: Some(reason),
+        }
+    }
+
+    /// 403 until the user enters their password again.
+    pub fn reauth_required() -> Self {
+        Self::new(
+            ErrorCode::ReauthRequired,
+            "Please confirm your password to continue.",
+        )
+    }
+
+    /// 403 for a signed-in user who may not do this.
+    pub fn forbidden() -> Self {
+        Self::new(
+            ErrorCode::Forbidden,
+            "You do not have permission to do that.",
+        )
     }
 
     /// 400 with the given message.

@@ -47,3 +47,95 @@ pub struct CurrentUser {
     /// Unix seconds when this session started.
     pub session_started_at: i64,
 }
+
+/// Why a session ended. The `code` travels in `/login?reason=…` and in API errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The user signed out.
+    Logout,
+    /// No request for longer than the idle timeout.
+    Idle,
+    /// Older than the absolute lifetime.
+    Absolute,
+    /// Used from a different IP + User-Agent under the strict policy.
+    Fingerprint,
+    /// Ended by the user from another device, or by an administrator.
+    Revoked,
+    /// A replayed remember-me token: every session of the user was ended.
+    Theft,
+    /// Evicted because the user had too many sessions.
+    Limit,
+    /// The password changed.
+    PasswordChanged,
+    /// The account's role changed or it was disabled.
+    RoleChanged,
+}
+
+impl EndReason {
+    /// Stable code (`/login?reason=…`, audit records).
+    pub fn code(self) -> &'static str {
+        match self {
+            EndReason::Logout => "signed_out",
+            EndReason::Idle => "idle",
+            EndReason::Absolute => "expired",
+            EndReason::Fingerprint => "fingerprint",
+            EndReason::Revoked => "revoked",
+            EndReason::Theft => "theft",
+            EndReason::Limit => "limit",
+            EndReason::PasswordChanged => "password_changed",
+            EndReason::RoleChanged => "role_changed",
+        }
+    }
+
+    /// Parses a code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            EndReason::Logout,
+            EndReason::Idle,
+            EndReason::Absolute,
+            EndReason::Fingerprint,
+            EndReason::Revoked,
+            EndReason::Theft,
+            EndReason::Limit,
+            EndReason::PasswordChanged,
+            EndReason::RoleChanged,
+        ]
+        .into_iter()
+        .find(|r| r.code() == code)
+    }
+
+    /// What the user is told.
+    pub fn message(self) -> &'static str {
+        match self {
+            EndReason::Logout => "You have signed out.",
+            EndReason::Idle => "You were signed out after a period of inactivity.",
+            EndReason::Absolute => "Your session expired. Please sign in again.",
+            EndReason::Fingerprint => "Your session was used from another device and has been ended.",
+            EndReason::Revoked => "This session was ended from another device or by an administrator.",
+            EndReason::Theft => "Your saved sign-in was used somewhere else, so every session was ended. Please sign in and change your password.",
+            EndReason::Limit => "This session was ended because you signed in on too many devices.",
+            EndReason::PasswordChanged => "Your password was changed. Please sign in again.",
+            EndReason::RoleChanged => "Your account was changed by an administrator. Please sign in again.",
+        }
+    }
+}
+
+/// One entry of the audit trail (`/api/audit_events`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    /// The user concerned, if known.
+    pub user_id: Option<String>,
+    /// Short hash of the session id, never the id.
+    pub session_tag: Option<String>,
+    /// Client IP.
+    pub ip: Option<String>,
+    /// Client User-Agent.
+    pub user_agent: Option<String>,
+    /// What happened (`login_ok`, `idle_timeout`, …).
+    pub kind: String,
+    /// Details.
+    pub reason: Option<String>,
+}

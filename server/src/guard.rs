@@ -1,15 +1,33 @@
-//! Decides whether the request is signed in, and keeps signed-out visitors off protected pages.
+//! The session guard: on every request, decides whether the session is signed in and still
+//! allowed by the policy (idle, absolute lifetime, fingerprint), restores sessions from
+//! remember-me tokens, says why a session ended, and keeps signed-out visitors off protected
+//! pages.
 use crate::reply;
 use app::{
     error::ApiError,
-    ssr::auth::{AuthState, Principal, AUTH_KEY},
+    model::EndReason,
+    policy::FingerprintMode,
+    ssr::{
+        audit::{AuditEvent, AuditKind},
+        auth::{
+            key_tag, session_key, session_tag, AuthState, ClientInfo, Principal, AUTH_KEY,
+            TOUCH_INTERVAL_SECS,
+        },
+        context::ServerState,
+        cookies::REMEMBER_COOKIE,
+        lifecycle::{save_auth, start_session},
+        remember::Redeemed,
+    },
 };
 use axum::{
-    extract::Request,
+    extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use http::{header::CACHE_CONTROL, HeaderValue};
+use http::{
+    header::{CACHE_CONTROL, SET_COOKIE},
+    HeaderMap, HeaderValue,
+};
 use tower_sessions::{session::Error as SessionError, Session};
 
 /// Pages anyone may see.
@@ -20,45 +38,245 @@ fn is_asset(path: &str) -> bool {
     path.starts_with("/pkg/") || path == "/favicon.ico"
 }
 
-/// Loads the signed-in user of the session into the request as a [`Principal`]; sends
-/// signed-out visitors of protected pages to `/login` and signed-in visitors of `/login` home;
-/// marks every non-asset response `Cache-Control: no-store`.
-pub async fn guard(mut req: Request, next: Next) -> Response {
+/// What the guard concluded about the request's session.
+enum Verdict {
+    /// A signed-in session, allowed by the policy.
+    SignedIn(AuthState),
+    /// No signed-in session.
+    Anonymous,
+    /// The session just ended (or had ended) for this reason.
+    Ended(EndReason),
+}
+
+/// The guard middleware (with the [`ServerState`] as state).
+pub async fn guard(State(state): State<ServerState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if is_asset(&path) {
         return next.run(req).await;
     }
     let api = reply::is_api(&path);
-    let principal = match req.extensions().get::<Session>() {
-        Some(session) => match session.get::<AuthState>(AUTH_KEY).await {
-            Ok(auth) => auth.map(Principal),
-            Err(SessionError::Store(err)) => {
-                tracing::error!(%err, "session store failed while loading");
-                return reply::error(api, ApiError::unavailable());
-            }
-            Err(err) => {
-                tracing::warn!(%err, "unreadable session record: ending it");
-                session.flush().await.ok();
-                None
-            }
-        },
-        None => None,
+    let (Some(session), client) = (
+        req.extensions().get::<Session>().cloned(),
+        req.extensions()
+            .get::<ClientInfo>()
+            .cloned()
+            .unwrap_or_default(),
+    ) else {
+        return next.run(req).await;
     };
-    let signed_in = principal.is_some();
-    if let Some(principal) = principal {
-        req.extensions_mut().insert(principal);
-    }
-    if !api {
-        let public = PUBLIC_PAGES.contains(&path.as_str());
-        if !signed_in && !public {
-            return Redirect::to("/login").into_response();
+
+    let mut cookies = Vec::new();
+    let verdict = match verdict(&state, &session, &client, req.headers(), &mut cookies).await {
+        Ok(verdict) => verdict,
+        Err(err) => {
+            let mut res = reply::error(api, err);
+            append(&mut res, cookies);
+            return res;
         }
-        if signed_in && path == "/login" {
-            return Redirect::to("/").into_response();
+    };
+    let signed_in = match verdict {
+        Verdict::SignedIn(auth) => {
+            req.extensions_mut().insert(Principal(auth));
+            true
         }
-    }
-    let mut res = next.run(req).await;
+        Verdict::Anonymous => false,
+        Verdict::Ended(reason) => {
+            let mut res = if api {
+                reply::error(true, ApiError::ended(reason))
+            } else {
+                no_store(Redirect::to(&format!("/login?reason={}", reason.code())).into_response())
+            };
+            append(&mut res, cookies);
+            return res;
+        }
+    };
+
+    let mut res = if !api && !signed_in && !PUBLIC_PAGES.contains(&path.as_str()) {
+        Redirect::to("/login").into_response()
+    } else if !api && signed_in && path == "/login" {
+        Redirect::to("/").into_response()
+    } else {
+        next.run(req).await
+    };
+    append(&mut res, cookies);
+    no_store(res)
+}
+
+fn no_store(mut res: Response) -> Response {
     res.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+fn append(res: &mut Response, cookies: Vec<HeaderValue>) {
+    for cookie in cookies {
+        res.headers_mut().append(SET_COOKIE, cookie);
+    }
+}
+
+fn store_failed(err: SessionError) -> ApiError {
+    app::ssr::context::store_unavailable(err)
+}
+
+async fn verdict(
+    state: &ServerState,
+    session: &Session,
+    client: &ClientInfo,
+    headers: &HeaderMap,
+    cookies: &mut Vec<HeaderValue>,
+) -> Result<Verdict, ApiError> {
+    let sent_id = session.id();
+    let auth = match session.get::<AuthState>(AUTH_KEY).await {
+        Ok(auth) => auth,
+        Err(SessionError::Store(err)) => return Err(store_failed(SessionError::Store(err))),
+        Err(err) => {
+            tracing::warn!(%err, "unreadable session record: ending it");
+            session.flush().await.map_err(store_failed)?;
+            None
+        }
+    };
+    if let Some(auth) = auth {
+        return enforce(state, session, client, auth).await;
+    }
+    if let Some(verdict) = remember(state, session, client, headers, cookies).await? {
+        return Ok(verdict);
+    }
+    // A cookie whose session is gone: say why, if we know.
+    if let (Some(id), None) = (sent_id, session.id()) {
+        let key = session_key(&id).to_string();
+        if let Some(reason) = state
+            .registry
+            .end_reason(&key)
+            .await
+            .map_err(app::ssr::context::store_unavailable)?
+        {
+            return Ok(Verdict::Ended(reason));
+        }
+    }
+    Ok(Verdict::Anonymous)
+}
+
+/// Applies the policy to a signed-in session.
+async fn enforce(
+    state: &ServerState,
+    session: &Session,
+    client: &ClientInfo,
+    mut auth: AuthState,
+) -> Result<Verdict, ApiError> {
+    let policy = state.policy.current();
+    let now = state.clock.now();
+    let mut changed = false;
+    let ended = if now - auth.created_at > policy.absolute_timeout_secs {
+        Some((EndReason::Absolute, AuditKind::AbsoluteTimeout))
+    } else if now - auth.last_seen > policy.idle_timeout_secs {
+        Some((EndReason::Idle, AuditKind::IdleTimeout))
+    } else if policy.fingerprint_mode != FingerprintMode::Off
+        && auth.fingerprint != client.fingerprint()
+    {
+        if policy.fingerprint_mode == FingerprintMode::Strict {
+            Some((EndReason::Fingerprint, AuditKind::FingerprintMismatch))
+        } else {
+            let tag = session.id().map(|id| session_tag(&id));
+            state
+                .audit
+                .record(
+                    AuditEvent::new(AuditKind::FingerprintMismatch, Some(&auth.user_id))
+                        .session(tag)
+                        .client(client)
+                        .reason("log only"),
+                )
+                .await;
+            // Logged once per change: the session now follows the new fingerprint.
+            auth.fingerprint = client.fingerprint();
+            auth.ip = client.ip.clone();
+            auth.user_agent = client.user_agent.clone();
+            changed = true;
+            None
+        }
+    } else {
+        None
+    };
+
+    if let Some((reason, kind)) = ended {
+        let key = session.id().map(|id| session_key(&id).to_string());
+        session.flush().await.map_err(store_failed)?;
+        if let Some(key) = &key {
+            state
+                .registry
+                .ended(&auth.user_id, key, reason)
+                .await
+                .map_err(app::ssr::context::store_unavailable)?;
+        }
+        state
+            .audit
+            .record(
+                AuditEvent::new(kind, Some(&auth.user_id))
+                    .session(key.as_deref().map(key_tag))
+                    .client(client),
+            )
+            .await;
+        return Ok(Verdict::Ended(reason));
+    }
+    if changed || now - auth.last_seen >= TOUCH_INTERVAL_SECS {
+        auth.last_seen = now;
+        save_auth(session, &auth, &policy).await?;
+    }
+    Ok(Verdict::SignedIn(auth))
+}
+
+/// Starts a session from a remember-me cookie, or ends everything on theft.
+async fn remember(
+    state: &ServerState,
+    session: &Session,
+    client: &ClientInfo,
+    headers: &HeaderMap,
+    cookies: &mut Vec<HeaderValue>,
+) -> Result<Option<Verdict>, ApiError> {
+    let Ok(Some(token)) = REMEMBER_COOKIE.read(headers) else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    let db = app::ssr::context::db_unavailable;
+    match state.remember.redeem(&token, now).await.map_err(db)? {
+        Redeemed::Valid {
+            user_id,
+            rotated,
+            expires_at,
+        } => {
+            let user = state.users.find_by_id(&user_id).await.map_err(db)?;
+            let Some(user) = user.filter(|u| !u.disabled) else {
+                state.remember.revoke(&token).await.map_err(db)?;
+                cookies.push(REMEMBER_COOKIE.removal());
+                return Ok(None);
+            };
+            let auth = start_session(state, session, &user, client, true).await?;
+            if let Some(rotated) = rotated {
+                cookies.push(REMEMBER_COOKIE.set(rotated, Some(expires_at - now)));
+            }
+            Ok(Some(Verdict::SignedIn(auth)))
+        }
+        Redeemed::Theft { user_id } => {
+            let ended = state
+                .registry
+                .end_all(&user_id, None, EndReason::Theft)
+                .await
+                .map_err(app::ssr::context::store_unavailable)?;
+            let revoked = state.remember.revoke_user(&user_id).await.map_err(db)?;
+            session.flush().await.map_err(store_failed)?;
+            state
+                .audit
+                .record(
+                    AuditEvent::new(AuditKind::RememberTheft, Some(&user_id))
+                        .client(client)
+                        .reason(format!("replayed remember-me token: {ended} sessions and {revoked} tokens ended")),
+                )
+                .await;
+            cookies.push(REMEMBER_COOKIE.removal());
+            Ok(Some(Verdict::Ended(EndReason::Theft)))
+        }
+        Redeemed::Invalid => {
+            cookies.push(REMEMBER_COOKIE.removal());
+            Ok(None)
+        }
+    }
 }

@@ -7,10 +7,23 @@ use crate::{
     session::{self, Sessions},
     store::{Backend, HashedIds},
 };
+use crate::{
+    events::RedisBus,
+    registry::Registry,
+    store::{Indexed, SessionIndex},
+};
 use anyhow::Context as _;
 use app::{
     shell,
-    ssr::{context::ServerState, users::Users},
+    ssr::{
+        audit::Audit,
+        clock::Clock,
+        context::ServerState,
+        events::{Event, EventBus, LocalBus},
+        policy_store::PolicyStore,
+        remember::RememberTokens,
+        users::{self, Users},
+    },
     App,
 };
 use axum::{
@@ -20,6 +33,7 @@ use axum::{
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{net::SocketAddr, sync::Arc};
+use tokio::sync::broadcast;
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 use tower_sessions::Expiry;
 
@@ -36,29 +50,60 @@ pub struct Hallpass {
 }
 
 impl Hallpass {
-    /// Opens the database (running migrations), ensures a first admin, and connects the
-    /// session store: Redis when configured, otherwise the database.
+    /// Opens the database (running migrations), ensures a first admin, connects the session
+    /// store (Redis when configured, otherwise the database) and the event bus, and starts
+    /// listening for policy changes.
     pub async fn start(config: &Config) -> anyhow::Result<Self> {
-        let users = Users::connect(&config.database_url)
+        let db = users::connect(&config.database_url)
             .await
             .with_context(|| format!("opening the database at {}", redact(&config.database_url)))?;
+        let users = Users::new(db.clone());
         bootstrap::first_admin(&users, config).await?;
-        let backend = match &config.redis_url {
-            Some(url) => Backend::redis(url)
-                .await
-                .with_context(|| format!("connecting to Redis at {}", redact(url)))?,
-            None => Backend::sql(&config.database_url)
-                .await
-                .context("opening the session table")?,
-        };
+        let clock = Clock::default();
+        let (backend, index, events): (Backend, SessionIndex, Arc<dyn EventBus>) =
+            match &config.redis_url {
+                Some(url) => {
+                    let pool = Backend::redis_pool(url)
+                        .await
+                        .with_context(|| format!("connecting to Redis at {}", redact(url)))?;
+                    let bus = RedisBus::start(url, pool.clone())
+                        .await
+                        .context("subscribing to Redis events")?;
+                    (Backend::redis(pool.clone()), SessionIndex::Redis(pool), bus)
+                }
+                None => (
+                    Backend::sql(&config.database_url)
+                        .await
+                        .context("opening the session table")?,
+                    SessionIndex::Sql(db.clone()),
+                    Arc::new(LocalBus::default()),
+                ),
+            };
         tracing::info!(store = backend.name(), "session store ready");
+        let indexed = Indexed::new(backend, index);
+        let state = ServerState {
+            users,
+            policy: PolicyStore::load(db.clone())
+                .await
+                .context("loading the policy")?,
+            audit: Audit::new(db.clone(), clock.clone()),
+            remember: RememberTokens::new(db),
+            registry: Arc::new(Registry::new(
+                indexed.clone(),
+                events.clone(),
+                clock.clone(),
+            )),
+            events,
+            clock,
+        };
+        follow_policy_changes(&state);
         Ok(Self {
             leptos: config.leptos_options(),
-            state: ServerState { users },
             sessions: Sessions {
-                store: Arc::new(HashedIds::new(backend)),
+                store: Arc::new(HashedIds::new(indexed)),
                 expiry: Expiry::OnInactivity(time::Duration::hours(8)),
             },
+            state,
             trusted_proxies: TrustedProxies(Arc::new(config.trusted_proxies.clone())),
         })
     }
@@ -66,6 +111,11 @@ impl Hallpass {
     /// The user directory (for tools and tests).
     pub fn users(&self) -> &Users {
         &self.state.users
+    }
+
+    /// Everything the server functions use (for tools and tests).
+    pub fn state(&self) -> &ServerState {
+        &self.state
     }
 
     /// The session store (for tools and tests).
@@ -91,7 +141,7 @@ impl Hallpass {
             .fallback(leptos_axum::file_and_error_handler(shell))
             .layer(RequestBodyLimitLayer::new(MAX_API_BODY))
             .layer(from_fn(api_errors::map_status))
-            .layer(from_fn(guard::guard))
+            .layer(from_fn_with_state(self.state.clone(), guard::guard))
             .layer(from_fn_with_state(self.sessions.clone(), session::manage))
             .layer(from_fn_with_state(
                 self.trusted_proxies.clone(),
@@ -112,6 +162,25 @@ impl Hallpass {
         .await?;
         Ok(())
     }
+}
+
+/// Reloads the cached policy whenever any instance saves a new one.
+fn follow_policy_changes(state: &ServerState) {
+    let mut events = state.events.subscribe();
+    let policy = state.policy.clone();
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(Event::PolicyChanged) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if let Err(err) = policy.reload().await {
+                        tracing::error!(%err, "could not reload the policy");
+                    }
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -8,7 +8,7 @@ use tower_sessions_redis_store::fred::prelude::{Client, ClientLike, Config, Keys
 
 fn storage_key(cookie: &str) -> (Id, Id) {
     let id = Id::from_str(cookie).expect("cookie is an id");
-    (id, hallpass::store::storage_key(&id))
+    (id, app::ssr::auth::session_key(&id))
 }
 
 #[tokio::test]

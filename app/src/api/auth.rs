@@ -1,23 +1,19 @@
-//! Signing in and out, and who am I.
+//! Signing in and out, re-authentication, and who am I.
 use crate::{error::ApiError, model::CurrentUser};
 use leptos::prelude::*;
 
-#[cfg(feature = "ssr")]
-fn store_error(err: tower_sessions::session::Error) -> ApiError {
-    tracing::error!(%err, "session store failed");
-    ApiError::unavailable()
-}
-
 /// Signs in with email and password. The session id is always regenerated (the pre-login id
 /// stops working), and the session records the user, role, authentication time, IP and
-/// User-Agent. `remember` is a checkbox: present and not `false`/`0`/`off` means yes.
+/// User-Agent. `remember` is a checkbox: present and not `false`/`0`/`off` means yes, and
+/// issues a remember-me cookie. Beyond the policy's sessions-per-user limit the least
+/// recently used session ends.
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(
     email: String,
     password: String,
     remember: Option<String>,
 ) -> Result<CurrentUser, ApiError> {
-    use crate::ssr::{auth::*, context::*, now_secs};
+    use crate::ssr::{audit::*, context::*, cookies::REMEMBER_COOKIE};
 
     if email.len() > 254 || password.len() > 1024 {
         return Err(ApiError::bad_request("Email or password is too long."));
@@ -29,47 +25,67 @@ pub async fn login(
         .users
         .authenticate(&email, &password)
         .await
-        .map_err(|err| {
-            tracing::error!(%err, "user directory failed during login");
-            ApiError::unavailable()
-        })?;
+        .map_err(db_unavailable)?;
     let Some(user) = user else {
-        tracing::info!(ip = %client.ip, "login_failed");
+        state
+            .audit
+            .record(
+                AuditEvent::new(AuditKind::LoginFailed, None)
+                    .client(&client)
+                    .reason("bad credentials"),
+            )
+            .await;
         return Err(ApiError::unauthorized("Incorrect email or password."));
     };
-
-    let previous = session.id().map(|id| session_tag(&id));
-    session.cycle_id().await.map_err(store_error)?;
-    let now = now_secs();
-    let auth = AuthState {
-        user_id: user.id,
-        email: user.email,
-        role: user.role,
-        authenticated_at: now,
-        created_at: now,
-        ip: client.ip,
-        user_agent: client.user_agent,
-        remember: remember.is_some_and(|v| !matches!(v.as_str(), "false" | "0" | "off")),
-    };
-    session.insert(AUTH_KEY, &auth).await.map_err(store_error)?;
-    tracing::info!(user = %auth.user_id, ip = %auth.ip, previous_session = ?previous, "login_ok");
+    let auth =
+        crate::ssr::lifecycle::start_session(&state, &session, &user, &client, false).await?;
+    let policy = state.policy.current();
+    let now = state.clock.now();
+    if remember.is_some_and(|v| !matches!(v.as_str(), "false" | "0" | "off")) {
+        let token = state
+            .remember
+            .issue(&user.id, now, policy.remember_me_secs)
+            .await
+            .map_err(db_unavailable)?;
+        append_response_header(
+            http::header::SET_COOKIE,
+            REMEMBER_COOKIE.set(token, Some(policy.remember_me_secs)),
+        );
+    }
     Ok(auth.me())
 }
 
-/// Signs out: deletes the session from the store, expires the cookie and asks the browser to
-/// clear this site's cache, cookies and storage.
+/// Signs out: deletes the session and this browser's remember-me token, expires both cookies
+/// and asks the browser to clear this site's cache, cookies and storage.
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), ApiError> {
-    use crate::ssr::{auth::session_tag, context::*};
+    use crate::ssr::{audit::*, auth::session_tag, context::*, cookies::REMEMBER_COOKIE};
 
+    let state = server_state()?;
     let session = session()?;
-    if let Some(principal) = principal() {
-        tracing::info!(user = %principal.0.user_id, session = ?session.id().map(|id| session_tag(&id)), "logout");
+    if let Ok(Some(token)) = REMEMBER_COOKIE.read(&request_headers()?) {
+        state
+            .remember
+            .revoke(&token)
+            .await
+            .map_err(db_unavailable)?;
+        append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
     }
-    session.flush().await.map_err(store_error)?;
-    set_response_header(
+    if let Some(principal) = principal() {
+        let tag = session.id().map(|id| session_tag(&id));
+        state
+            .audit
+            .record(
+                AuditEvent::new(AuditKind::Logout, Some(&principal.0.user_id))
+                    .session(tag)
+                    .client(&client_info()),
+            )
+            .await;
+    }
+    session.flush().await.map_err(store_unavailable)?;
+    append_response_header(
         http::HeaderName::from_static("clear-site-data"),
-        "\"cache\", \"cookies\", \"storage\"",
+        http::HeaderValue::from_static("\"cache\", \"cookies\", \"storage\""),
     );
     Ok(())
 }
@@ -78,4 +94,49 @@ pub async fn logout() -> Result<(), ApiError> {
 #[server(prefix = "/api", endpoint = "me")]
 pub async fn me() -> Result<CurrentUser, ApiError> {
     Ok(crate::ssr::context::require_principal()?.0.me())
+}
+
+/// Confirms the password of the signed-in user: the session id is regenerated and the
+/// authentication time reset, so sensitive actions are allowed for the re-auth window.
+#[server(prefix = "/api", endpoint = "reauth")]
+pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
+    use crate::ssr::{audit::*, auth::*, context::*};
+
+    if password.len() > 1024 {
+        return Err(ApiError::bad_request("Password is too long."));
+    }
+    let state = server_state()?;
+    let principal = require_principal()?;
+    let user = state
+        .users
+        .find_by_id(&principal.0.user_id)
+        .await
+        .map_err(db_unavailable)?;
+    let ok = match &user {
+        Some(user) if !user.disabled => state.users.check_password(user, &password).await,
+        _ => false,
+    };
+    let client = client_info();
+    if !ok {
+        state
+            .audit
+            .record(
+                AuditEvent::new(AuditKind::LoginFailed, Some(&principal.0.user_id))
+                    .client(&client)
+                    .reason("re-authentication failed"),
+            )
+            .await;
+        return Err(ApiError::unauthorized("That password is not correct."));
+    }
+    let auth = AuthState {
+        authenticated_at: state.clock.now(),
+        remembered: false,
+        ..principal.0
+    };
+    crate::ssr::lifecycle::regenerate(&state, &session()?, &auth).await?;
+    state
+        .audit
+        .record(AuditEvent::new(AuditKind::Reauth, Some(&auth.user_id)).client(&client))
+        .await;
+    Ok(auth.me())
 }

@@ -1,22 +1,15 @@
 //! The sign-in page.
-use crate::api::Login;
+use crate::{api::Login, model::EndReason};
 use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_query_map;
 
 /// Why the user was sent here, for the known reasons only: arbitrary text from the URL is
 /// never shown.
 pub fn reason_message(reason: &str) -> Option<&'static str> {
-    Some(match reason {
-        "signed_out" => "You have signed out.",
-        "idle" => "You were signed out after a period of inactivity.",
-        "expired" => "Your session expired. Please sign in again.",
-        "fingerprint" => "Your session was used from another device and has been ended.",
-        "revoked" => "An administrator ended this session.",
-        "password_changed" => "Your password was changed. Please sign in again.",
-        "theft" => "Your saved sign-in was used somewhere else, so every session was ended.",
-        "unavailable" => "The sign-in service is temporarily unavailable.",
-        _ => return None,
-    })
+    match reason {
+        "unavailable" => Some("The sign-in service is temporarily unavailable."),
+        code => EndReason::from_code(code).map(EndReason::message),
+    }
 }
 
 /// Email, password and "remember me"; on success the browser goes to the signed-in home.

@@ -1,7 +1,9 @@
 //! What a session knows about its signed-in user, and the client it was issued to.
-use crate::model::{CurrentUser, Role};
+use super::users::User;
+use crate::{model::CurrentUser, model::Role, policy::Policy};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tower_sessions::session::Id;
 
 /// The session key under which [`AuthState`] is stored.
 pub const AUTH_KEY: &str = "auth";
@@ -19,15 +21,44 @@ pub struct AuthState {
     pub authenticated_at: i64,
     /// Unix seconds when the session started.
     pub created_at: i64,
+    /// Unix seconds of the last request (written back at most every [`TOUCH_INTERVAL_SECS`]).
+    pub last_seen: i64,
     /// Client address at sign-in.
     pub ip: String,
     /// Client User-Agent at sign-in.
     pub user_agent: String,
-    /// Whether "remember me" was asked for.
-    pub remember: bool,
+    /// Hash of IP + User-Agent the session is bound to.
+    pub fingerprint: String,
+    /// Started from a remember-me token: no password was entered in this session yet.
+    pub remembered: bool,
 }
 
+/// `last_seen` is written back to the store at most this often, so a busy session does not
+/// cost a store write per request. Idle timeouts are therefore precise to this many seconds.
+pub const TOUCH_INTERVAL_SECS: i64 = 5;
+
 impl AuthState {
+    /// A new session's state for `user` signing in from `client` at `now`.
+    pub fn start(user: &User, client: &ClientInfo, now: i64, remembered: bool) -> Self {
+        Self {
+            user_id: user.id.clone(),
+            email: user.email.clone(),
+            role: user.role,
+            authenticated_at: if remembered { 0 } else { now },
+            created_at: now,
+            last_seen: now,
+            ip: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+            fingerprint: client.fingerprint(),
+            remembered,
+        }
+    }
+
+    /// Whether the password was checked recently enough for a sensitive action.
+    pub fn is_fresh(&self, policy: &Policy, now: i64) -> bool {
+        !self.remembered && now - self.authenticated_at <= policy.reauth_window_secs
+    }
+
     /// What `/api/me` shows of this session.
     pub fn me(&self) -> CurrentUser {
         CurrentUser {
@@ -54,9 +85,33 @@ pub struct ClientInfo {
     pub user_agent: String,
 }
 
-/// A short, non-reversible tag for a session id: what logs and audit records carry instead of
-/// the id itself.
-pub fn session_tag(id: &impl std::fmt::Display) -> String {
-    let digest = Sha256::digest(id.to_string().as_bytes());
-    hex::encode(&digest[..6])
+impl ClientInfo {
+    /// The binding fingerprint: SHA-256 of IP and User-Agent (128 bits, hex).
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.ip.as_bytes());
+        hasher.update([0]);
+        hasher.update(self.user_agent.as_bytes());
+        hex::encode(&hasher.finalize()[..16])
+    }
+}
+
+/// The key a session id is stored under: SHA-256(id) truncated to the 128 bits an [`Id`]
+/// holds. Stores, indexes, logs and the audit trail only ever see this.
+pub fn session_key(id: &Id) -> Id {
+    let digest = Sha256::digest(id.0.to_le_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Id(i128::from_le_bytes(bytes))
+}
+
+/// A short, non-reversible tag for a session: the first 12 characters of its storage key,
+/// what logs and audit records carry.
+pub fn session_tag(id: &Id) -> String {
+    key_tag(&session_key(id).to_string())
+}
+
+/// The tag of a storage key (see [`session_tag`]).
+pub fn key_tag(key: &str) -> String {
+    key.chars().take(12).collect()
 }

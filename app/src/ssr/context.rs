@@ -1,16 +1,35 @@
 //! How server functions reach the server's shared state and the current request.
 use super::{
-    auth::{ClientInfo, Principal},
+    audit::Audit,
+    auth::{session_key, ClientInfo, Principal},
+    clock::Clock,
+    events::EventBus,
+    policy_store::PolicyStore,
+    registry::SessionRegistry,
+    remember::RememberTokens,
     users::Users,
 };
-use crate::error::ApiError;
+use crate::{error::ApiError, model::Role};
 use leptos::prelude::*;
+use std::sync::Arc;
 
-/// Shared state the server provides to every server function and page render.
+/// Shared state the server provides to every server function, page render and middleware.
 #[derive(Clone, Debug)]
 pub struct ServerState {
     /// The user directory.
     pub users: Users,
+    /// The policy in force.
+    pub policy: PolicyStore,
+    /// The audit trail.
+    pub audit: Audit,
+    /// Remember-me tokens.
+    pub remember: RememberTokens,
+    /// Live sessions by user.
+    pub registry: Arc<dyn SessionRegistry>,
+    /// Change notifications across instances.
+    pub events: Arc<dyn EventBus>,
+    /// The time rules are checked against.
+    pub clock: Clock,
 }
 
 /// The server's shared state.
@@ -40,6 +59,16 @@ pub fn session() -> Result<tower_sessions::Session, ApiError> {
         })
 }
 
+/// The request's headers.
+pub fn request_headers() -> Result<http::HeaderMap, ApiError> {
+    Ok(request_parts()?.headers)
+}
+
+/// The storage key of the current session, if it has one yet.
+pub fn current_key() -> Result<Option<String>, ApiError> {
+    Ok(session()?.id().map(|id| session_key(&id).to_string()))
+}
+
 /// The signed-in user of the current request, if any.
 pub fn principal() -> Option<Principal> {
     use_context::<http::request::Parts>()?
@@ -53,6 +82,29 @@ pub fn require_principal() -> Result<Principal, ApiError> {
     principal().ok_or_else(ApiError::not_signed_in)
 }
 
+/// The signed-in user, who must have entered their password within the re-authentication
+/// window (403 `REAUTH_REQUIRED` otherwise).
+pub fn require_fresh(state: &ServerState) -> Result<Principal, ApiError> {
+    let principal = require_principal()?;
+    if principal
+        .0
+        .is_fresh(&state.policy.current(), state.clock.now())
+    {
+        Ok(principal)
+    } else {
+        Err(ApiError::reauth_required())
+    }
+}
+
+/// A signed-in admin with a fresh password check (403 otherwise).
+pub fn require_fresh_admin(state: &ServerState) -> Result<Principal, ApiError> {
+    let principal = require_principal()?;
+    if principal.0.role != Role::Admin {
+        return Err(ApiError::forbidden());
+    }
+    require_fresh(state)
+}
+
 /// The client behind the current request.
 pub fn client_info() -> ClientInfo {
     use_context::<http::request::Parts>()
@@ -61,8 +113,20 @@ pub fn client_info() -> ClientInfo {
 }
 
 /// Adds a header to the response of the current server function.
-pub fn set_response_header(name: http::HeaderName, value: &'static str) {
+pub fn append_response_header(name: http::HeaderName, value: http::HeaderValue) {
     if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
-        options.insert_header(name, http::HeaderValue::from_static(value));
+        options.append_header(name, value);
     }
+}
+
+/// Logs a database failure and answers 503.
+pub fn db_unavailable(err: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%err, "database failed");
+    ApiError::unavailable()
+}
+
+/// Logs a session-store failure and answers 503.
+pub fn store_unavailable(err: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%err, "session store failed");
+    ApiError::unavailable()
 }

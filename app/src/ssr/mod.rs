@@ -1,14 +1,15 @@
-//! Server-only domain code used by the server functions: users, passwords, the authenticated
-//! state kept in a session, and how a server function reaches the request.
+//! Server-only domain code used by the server functions and the server's middleware: users,
+//! passwords, the authenticated state kept in a session, policy, audit, remember-me tokens,
+//! the session registry and how a server function reaches the request.
+pub mod audit;
 pub mod auth;
+pub mod clock;
 pub mod context;
+pub mod cookies;
+pub mod events;
+pub mod lifecycle;
 pub mod password;
+pub mod policy_store;
+pub mod registry;
+pub mod remember;
 pub mod users;
-
-/// Seconds since the Unix epoch, the unit every stored time uses.
-pub fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}

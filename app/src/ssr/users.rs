@@ -1,7 +1,27 @@
 //! The user directory in SQL (SQLite by default, PostgreSQL when the URL says so).
-use super::{now_secs, password};
+use super::password;
 use crate::model::Role;
 use sqlx::{any::AnyPoolOptions, AnyPool, Row};
+
+/// Opens the database at `url` (SQLite files and their folder are created when missing) and
+/// applies the migrations.
+pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    if let Some(path) = sqlite_file(url) {
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+            }
+        }
+    }
+    let pool = AnyPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(std::time::Duration::from_secs(3))
+        .connect(url)
+        .await?;
+    sqlx::migrate!("./migrations").run(&pool).await?;
+    Ok(pool)
+}
 
 /// A stored user account.
 #[derive(Clone, Debug)]
@@ -53,24 +73,9 @@ pub fn normalize_email(email: &str) -> Result<String, String> {
 }
 
 impl Users {
-    /// Connects to the database at `url` and applies the migrations. SQLite files (and their
-    /// folder) are created when missing.
-    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
-        sqlx::any::install_default_drivers();
-        if let Some(path) = sqlite_file(url) {
-            if let Some(dir) = std::path::Path::new(path).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
-                }
-            }
-        }
-        let pool = AnyPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(std::time::Duration::from_secs(3))
-            .connect(url)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+    /// The users in `pool`'s database.
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
     }
 
     /// How many accounts exist.
@@ -88,6 +93,10 @@ impl Users {
         password: &str,
         role: Role,
     ) -> Result<User, CreateUserError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
         let email = normalize_email(email).map_err(CreateUserError::Invalid)?;
         password::check_strength(password).map_err(CreateUserError::Invalid)?;
         if self.find_by_email(&email).await?.is_some() {
@@ -107,7 +116,7 @@ impl Users {
         .bind(&user.email)
         .bind(&user.password_hash)
         .bind(user.role.as_str())
-        .bind(now_secs())
+        .bind(now)
         .execute(&self.pool)
         .await
         .map_err(|err| match &err {
@@ -138,6 +147,54 @@ impl Users {
             })
         })
         .transpose()
+    }
+
+    /// Looks an account up by id.
+    pub async fn find_by_id(&self, id: &str) -> Result<Option<User>, sqlx::Error> {
+        let row = sqlx::query("SELECT email FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => {
+                self.find_by_email(&row.try_get::<String, _>("email")?)
+                    .await
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Checks `password` against the account's current password.
+    pub async fn check_password(&self, user: &User, password: &str) -> bool {
+        password::verify(password.to_owned(), Some(user.password_hash.clone())).await
+    }
+
+    /// Replaces a user's password.
+    pub async fn set_password(&self, user_id: &str, password: &str) -> Result<(), CreateUserError> {
+        password::check_strength(password).map_err(CreateUserError::Invalid)?;
+        let hash = password::hash(password.to_owned()).await;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Changes a user's role and disabled flag.
+    pub async fn update_access(
+        &self,
+        user_id: &str,
+        role: Role,
+        disabled: bool,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE users SET role = $1, disabled = $2 WHERE id = $3")
+            .bind(role.as_str())
+            .bind(disabled as i64)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Returns the account when `email` and `password` match an enabled account. Unknown

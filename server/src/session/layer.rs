@@ -1,6 +1,6 @@
 //! Loads the session named by the cookie, and after the handler saves it and sets or removes
 //! the cookie. Store failures fail closed with 503.
-use super::cookie::{read_session_cookie, removal_cookie, session_cookie, Incoming};
+use super::SESSION_COOKIE;
 use crate::{reply, store::Store};
 use app::error::ApiError;
 use axum::{
@@ -10,7 +10,7 @@ use axum::{
 };
 use http::header::SET_COOKIE;
 use std::sync::Arc;
-use tower_sessions::{Expiry, Session};
+use tower_sessions::{session::Id, Expiry, Session};
 
 /// What the session layer needs: the store and how long an idle record may live in it.
 #[derive(Clone, Debug)]
@@ -24,23 +24,23 @@ pub struct Sessions {
 /// The session middleware (use with `axum::middleware::from_fn_with_state`).
 pub async fn manage(State(sessions): State<Sessions>, mut req: Request, next: Next) -> Response {
     let api = reply::is_api(req.uri().path());
-    let incoming = match read_session_cookie(req.headers()) {
-        Ok(incoming) => incoming,
+    let cookie = match SESSION_COOKIE.read(req.headers()) {
+        Ok(cookie) => cookie,
         Err(err) => {
             tracing::warn!(%err, "rejected session cookie");
             let mut res = reply::error(api, ApiError::bad_request(err.to_string()));
-            res.headers_mut().append(SET_COOKIE, removal_cookie());
+            res.headers_mut()
+                .append(SET_COOKIE, SESSION_COOKIE.removal());
             return res;
         }
     };
-    let id = match incoming {
-        Incoming::Id(id) => Some(id),
-        Incoming::Malformed => {
+    let id = cookie.as_deref().and_then(|value| {
+        let id = value.parse::<Id>().ok();
+        if id.is_none() {
             tracing::warn!("possibly suspicious activity: malformed session cookie");
-            None
         }
-        Incoming::Absent => None,
-    };
+        id
+    });
     let session = Session::new(id, sessions.store.clone(), Some(sessions.expiry));
     req.extensions_mut().insert(session.clone());
 
@@ -48,10 +48,12 @@ pub async fn manage(State(sessions): State<Sessions>, mut req: Request, next: Ne
     match persist(&session, id, res.status().is_server_error()).await {
         Ok(CookieChange::Set) => {
             let id = session.id().expect("a saved session has an id");
-            res.headers_mut().append(SET_COOKIE, session_cookie(id));
+            res.headers_mut()
+                .append(SET_COOKIE, SESSION_COOKIE.set(id.to_string(), None));
         }
-        Ok(CookieChange::Remove) if incoming != Incoming::Absent => {
-            res.headers_mut().append(SET_COOKIE, removal_cookie());
+        Ok(CookieChange::Remove) if cookie.is_some() => {
+            res.headers_mut()
+                .append(SET_COOKIE, SESSION_COOKIE.removal());
         }
         Ok(_) => {}
         Err(err) => {
@@ -71,7 +73,7 @@ enum CookieChange {
 /// Writes what the handler changed and says what the cookie must become.
 async fn persist(
     session: &Session,
-    incoming: Option<tower_sessions::session::Id>,
+    incoming: Option<Id>,
     server_error: bool,
 ) -> Result<CookieChange, tower_sessions::session::Error> {
     if !session.is_modified() {

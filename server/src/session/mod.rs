@@ -1,8 +1,8 @@
-//! The session cookie and the layer that turns it into a [`tower_sessions::Session`].
-mod cookie;
+//! The layer that turns the session cookie into a [`tower_sessions::Session`].
 mod layer;
 
-pub use cookie::{
-    read_session_cookie, removal_cookie, session_cookie, CookieError, Incoming, COOKIE_NAME,
-};
+pub use app::ssr::cookies::{CookieError, SESSION_COOKIE};
 pub use layer::{manage, Sessions};
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = SESSION_COOKIE.name;

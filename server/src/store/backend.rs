@@ -22,8 +22,8 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Connects to Redis; fred keeps reconnecting in the background after an outage.
-    pub async fn redis(url: &str) -> anyhow::Result<Self> {
+    /// Connects a pool to Redis; fred keeps reconnecting in the background after an outage.
+    pub async fn redis_pool(url: &str) -> anyhow::Result<Pool> {
         let config = RedisConfig::from_url(url)?;
         let pool = Pool::new(
             config,
@@ -33,7 +33,12 @@ impl Backend {
             4,
         )?;
         pool.init().await?;
-        Ok(Backend::Redis(RedisStore::new(pool)))
+        Ok(pool)
+    }
+
+    /// Sessions in Redis, through `pool`.
+    pub fn redis(pool: Pool) -> Self {
+        Backend::Redis(RedisStore::new(pool))
     }
 
     /// Opens the session table in the SQL database at `url`, creating it when missing.

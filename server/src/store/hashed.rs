@@ -1,6 +1,6 @@
 //! Session ids hashed at rest: a dump of Redis or of the database holds no cookie values.
+use app::ssr::auth::session_key as storage_key;
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 use tower_sessions::{
     session::{Id, Record},
     session_store, SessionStore,
@@ -23,14 +23,6 @@ impl<S> HashedIds<S> {
     pub fn inner(&self) -> &S {
         &self.inner
     }
-}
-
-/// The key a session id is stored under.
-pub fn storage_key(id: &Id) -> Id {
-    let digest = Sha256::digest(id.0.to_le_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    Id(i128::from_le_bytes(bytes))
 }
 
 fn hashed(record: &Record) -> Record {

@@ -1,10 +1,15 @@
-//! Where session records live: Redis when configured, otherwise the SQL database, always
-//! behind [`HashedIds`] so no store ever holds a usable session id.
+//! Where session records live, as a short stack of stores that each add one behaviour:
+//! [`HashedIds`] (no store holds a usable id) over [`Indexed`] (per-user index of live
+//! sessions) over a [`Backend`] (Redis, or the SQL database).
 mod backend;
 mod hashed;
+mod index;
+mod indexed;
 
 pub use backend::Backend;
-pub use hashed::{storage_key, HashedIds};
+pub use hashed::HashedIds;
+pub use index::SessionIndex;
+pub use indexed::Indexed;
 
 /// The store the request path uses.
-pub type Store = HashedIds<Backend>;
+pub type Store = HashedIds<Indexed<Backend>>;

@@ -20,6 +20,7 @@ pub enum StoreKind {
 pub const ADMIN_EMAIL: &str = "admin@example.test";
 pub const USER_EMAIL: &str = "user@example.test";
 pub const PASSWORD: &str = "correct horse battery staple";
+pub const USER_AGENT: &str = "hallpass-tests/1.0";
 
 pub fn redis_url() -> String {
     std::env::var("HALLPASS_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
@@ -80,7 +81,7 @@ impl TestServer {
             .client
             .post(format!("{}/api/{endpoint}", self.base))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::USER_AGENT, "hallpass-tests/1.0")
+            .header(header::USER_AGENT, USER_AGENT)
             .body(serde_urlencoded(form));
         if let Some(cookie) = cookie {
             req = req.header(header::COOKIE, format!("{COOKIE_NAME}={cookie}"));
@@ -90,7 +91,10 @@ impl TestServer {
 
     /// GETs a page, with the session cookie if given.
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
-        let mut req = self.client.get(format!("{}{path}", self.base));
+        let mut req = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(header::USER_AGENT, USER_AGENT);
         if let Some(cookie) = cookie {
             req = req.header(header::COOKIE, format!("{COOKIE_NAME}={cookie}"));
         }

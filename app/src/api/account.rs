@@ -1,0 +1,68 @@
+//! The signed-in user's own account.
+use crate::error::ApiError;
+use leptos::prelude::*;
+
+/// Changes the password (re-authentication required). The session id is regenerated; unless
+/// `keep_other_sessions` is set, every other session and every remember-me token of the user
+/// ends.
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(
+    new_password: String,
+    keep_other_sessions: Option<String>,
+) -> Result<usize, ApiError> {
+    use crate::{
+        model::EndReason,
+        ssr::{audit::*, auth::*, context::*, cookies::REMEMBER_COOKIE, users::CreateUserError},
+    };
+
+    let state = server_state()?;
+    let principal = require_fresh(&state)?;
+    let user_id = principal.0.user_id.clone();
+    state
+        .users
+        .set_password(&user_id, &new_password)
+        .await
+        .map_err(|err| match err {
+            CreateUserError::Invalid(msg) => ApiError::bad_request(msg),
+            other => db_unavailable(other),
+        })?;
+    let keep_others =
+        keep_other_sessions.is_some_and(|v| !matches!(v.as_str(), "false" | "0" | "off"));
+    let mut ended = 0;
+    if !keep_others {
+        let current = current_key()?;
+        ended = state
+            .registry
+            .end_all(&user_id, current.as_deref(), EndReason::PasswordChanged)
+            .await
+            .map_err(store_unavailable)?;
+        state
+            .remember
+            .revoke_user(&user_id)
+            .await
+            .map_err(db_unavailable)?;
+        append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
+    }
+    let auth = AuthState {
+        authenticated_at: state.clock.now(),
+        ..principal.0
+    };
+    crate::ssr::lifecycle::regenerate(&state, &session()?, &auth).await?;
+    state
+        .audit
+        .record(
+            AuditEvent::new(AuditKind::PasswordChanged, Some(&user_id))
+                .client(&client_info())
+                .reason(format!("{ended} other sessions ended")),
+        )
+        .await;
+    Ok(ended)
+}
+
+/// The policy in force (any signed-in user: the UI uses it for the expiry countdown).
+#[server(prefix = "/api", endpoint = "get_policy")]
+pub async fn get_policy() -> Result<crate::policy::Policy, ApiError> {
+    use crate::ssr::context::*;
+    require_principal()?;
+    Ok(server_state()?.policy.current())
+}

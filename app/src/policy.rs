@@ -1,0 +1,153 @@
+//! The session policy: one record, edited by admins, enforced on every request.
+use serde::{Deserialize, Serialize};
+
+/// What happens when a request's IP + User-Agent differ from the session's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FingerprintMode {
+    /// End the session.
+    Strict,
+    /// Write an audit event and let the request through.
+    Log,
+    /// Ignore the fingerprint.
+    Off,
+}
+
+impl FingerprintMode {
+    /// The name used in forms and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FingerprintMode::Strict => "strict",
+            FingerprintMode::Log => "log",
+            FingerprintMode::Off => "off",
+        }
+    }
+}
+
+impl std::str::FromStr for FingerprintMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "strict" => Ok(FingerprintMode::Strict),
+            "log" => Ok(FingerprintMode::Log),
+            "off" => Ok(FingerprintMode::Off),
+            other => Err(format!(
+                "fingerprint_mode must be strict, log or off (not {other:?})"
+            )),
+        }
+    }
+}
+
+/// Timeouts and limits, all in seconds. The defaults follow OWASP ASVS 5.0 (7.1.1, 7.1.2) and
+/// are justified in the README.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// A session unused this long ends.
+    pub idle_timeout_secs: i64,
+    /// A session ends this long after sign-in, however active.
+    pub absolute_timeout_secs: i64,
+    /// Sensitive actions need a password check at most this old.
+    pub reauth_window_secs: i64,
+    /// What a changed IP + User-Agent does.
+    pub fingerprint_mode: FingerprintMode,
+    /// How long a "remember me" token lives.
+    pub remember_me_secs: i64,
+    /// Live sessions per user; signing in beyond it ends the least recently used one.
+    pub max_sessions_per_user: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            idle_timeout_secs: 30 * 60,
+            absolute_timeout_secs: 8 * 3600,
+            reauth_window_secs: 5 * 60,
+            fingerprint_mode: FingerprintMode::Strict,
+            remember_me_secs: 30 * 86400,
+            max_sessions_per_user: 10,
+        }
+    }
+}
+
+/// Upper bounds that keep a typo from disabling a control.
+const MAX_IDLE: i64 = 7 * 86400;
+const MAX_ABSOLUTE: i64 = 30 * 86400;
+const MAX_REAUTH: i64 = 86400;
+const MAX_REMEMBER: i64 = 400 * 86400;
+const MAX_SESSIONS: i64 = 1000;
+
+impl Policy {
+    /// Checks every value; the messages are meant for the person editing the policy.
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut errors = Vec::new();
+        let mut range = |name: &str, value: i64, max: i64| {
+            if value < 1 {
+                errors.push(format!("{name} must be a positive number of seconds."));
+            } else if value > max {
+                errors.push(format!("{name} can be at most {max} seconds."));
+            }
+        };
+        range("Idle timeout", self.idle_timeout_secs, MAX_IDLE);
+        range(
+            "Absolute lifetime",
+            self.absolute_timeout_secs,
+            MAX_ABSOLUTE,
+        );
+        range(
+            "Re-authentication window",
+            self.reauth_window_secs,
+            MAX_REAUTH,
+        );
+        range("Remember-me lifetime", self.remember_me_secs, MAX_REMEMBER);
+        if !(1..=MAX_SESSIONS).contains(&self.max_sessions_per_user) {
+            errors.push(format!(
+                "Sessions per user must be between 1 and {MAX_SESSIONS}."
+            ));
+        }
+        if self.idle_timeout_secs > self.absolute_timeout_secs {
+            errors.push("The idle timeout cannot be longer than the absolute lifetime.".into());
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bad_values_are_explained() {
+        assert_eq!(Policy::default().validate(), Ok(()));
+        let bad = Policy {
+            idle_timeout_secs: 0,
+            absolute_timeout_secs: -5,
+            max_sessions_per_user: 0,
+            ..Policy::default()
+        };
+        let errors = bad.validate().unwrap_err();
+        assert!(
+            errors.contains(&"Idle timeout must be a positive number of seconds.".to_string()),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(&"Absolute lifetime must be a positive number of seconds.".to_string())
+        );
+        assert!(errors.iter().any(|e| e.starts_with("Sessions per user")));
+        let inverted = Policy {
+            idle_timeout_secs: 7200,
+            absolute_timeout_secs: 3600,
+            ..Policy::default()
+        };
+        assert_eq!(
+            inverted.validate(),
+            Err(vec![
+                "The idle timeout cannot be longer than the absolute lifetime.".into()
+            ])
+        );
+    }
+}

@@ -1,0 +1,56 @@
+//! Things one server instance tells the others (and the browsers watching): policy changes and
+//! session ends. In process with the embedded store; through Redis pub/sub with Redis.
+use crate::model::EndReason;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// A change every instance must hear about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// The policy was saved: reload it.
+    PolicyChanged,
+    /// A session ended (`key` is its storage key, never the cookie id).
+    SessionEnded {
+        /// The session's owner.
+        user_id: String,
+        /// The session's storage key.
+        key: String,
+        /// Why.
+        reason: EndReason,
+    },
+}
+
+/// Publishes events to every instance, this one included.
+pub trait EventBus: Send + Sync + std::fmt::Debug {
+    /// Sends `event` to every instance.
+    fn publish(&self, event: Event);
+    /// Events as they arrive at this instance (from any instance).
+    fn subscribe(&self) -> broadcast::Receiver<Event>;
+}
+
+/// The bus for a single instance.
+#[derive(Debug)]
+pub struct LocalBus(broadcast::Sender<Event>);
+
+impl Default for LocalBus {
+    fn default() -> Self {
+        Self(broadcast::channel(1024).0)
+    }
+}
+
+impl LocalBus {
+    /// Delivers an event to this instance's subscribers (used by the Redis bus too).
+    pub fn deliver(&self, event: Event) {
+        let _ = self.0.send(event);
+    }
+}
+
+impl EventBus for LocalBus {
+    fn publish(&self, event: Event) {
+        self.deliver(event);
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.0.subscribe()
+    }
+}

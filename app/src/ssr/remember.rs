@@ -1,0 +1,179 @@
+//! "Remember me": a persistent token separate from the session, `selector:validator` with 128
+//! random bits each. Only SHA-256 of the validator is stored; every use rotates it; a
+//! validator replayed after the grace window is treated as theft.
+use sha2::{Digest, Sha256};
+use sqlx::{AnyPool, Row};
+
+/// How long the previous validator still works after a rotation, so parallel requests from
+/// the same browser do not trip theft detection.
+pub const GRACE_SECS: i64 = 30;
+
+/// What a presented token turned out to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Redeemed {
+    /// Good: sign the user in. `rotated` is the new cookie value (None inside the grace window,
+    /// where a parallel request already rotated it).
+    Valid {
+        /// The token's user.
+        user_id: String,
+        /// The new cookie value to send.
+        rotated: Option<String>,
+        /// Unix seconds when the token expires (the cookie's lifetime).
+        expires_at: i64,
+    },
+    /// A known selector with a stale validator: someone else holds a copy.
+    Theft {
+        /// The victim.
+        user_id: String,
+    },
+    /// Unknown, expired or malformed.
+    Invalid,
+}
+
+/// The `remember_tokens` table.
+#[derive(Clone, Debug)]
+pub struct RememberTokens {
+    pool: AnyPool,
+}
+
+fn random_hex() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+fn digest(validator: &str) -> String {
+    hex::encode(Sha256::digest(validator.as_bytes()))
+}
+
+fn parse(cookie: &str) -> Option<(&str, &str)> {
+    let (selector, validator) = cookie.split_once(':')?;
+    let ok = |s: &str| s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    (ok(selector) && ok(validator)).then_some((selector, validator))
+}
+
+impl RememberTokens {
+    /// The tokens in `pool`'s database.
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Issues a token for `user_id`, valid for `lifetime` seconds; returns the cookie value.
+    pub async fn issue(
+        &self,
+        user_id: &str,
+        now: i64,
+        lifetime: i64,
+    ) -> Result<String, sqlx::Error> {
+        let (selector, validator) = (random_hex(), random_hex());
+        sqlx::query(
+            "INSERT INTO remember_tokens (selector, user_id, validator_hash, previous_hash, rotated_at, expires_at) VALUES ($1, $2, $3, NULL, $4, $5)",
+        )
+        .bind(&selector)
+        .bind(user_id)
+        .bind(digest(&validator))
+        .bind(now)
+        .bind(now + lifetime)
+        .execute(&self.pool)
+        .await?;
+        Ok(format!("{selector}:{validator}"))
+    }
+
+    /// Checks a presented cookie value and rotates the validator.
+    pub async fn redeem(&self, cookie: &str, now: i64) -> Result<Redeemed, sqlx::Error> {
+        let Some((selector, validator)) = parse(cookie) else {
+            return Ok(Redeemed::Invalid);
+        };
+        let Some(row) = sqlx::query(
+            "SELECT user_id, validator_hash, previous_hash, rotated_at, expires_at FROM remember_tokens WHERE selector = $1",
+        )
+        .bind(selector)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(Redeemed::Invalid);
+        };
+        let user_id: String = row.try_get("user_id")?;
+        let expires_at: i64 = row.try_get("expires_at")?;
+        if expires_at <= now {
+            self.revoke(cookie).await?;
+            return Ok(Redeemed::Invalid);
+        }
+        let presented = digest(validator);
+        let current: String = row.try_get("validator_hash")?;
+        let previous: Option<String> = row.try_get("previous_hash")?;
+        let rotated_at: i64 = row.try_get("rotated_at")?;
+        let within_grace = now - rotated_at <= GRACE_SECS;
+
+        if presented == current {
+            let next = random_hex();
+            let updated = sqlx::query(
+                "UPDATE remember_tokens SET validator_hash = $1, previous_hash = $2, rotated_at = $3 WHERE selector = $4 AND validator_hash = $2",
+            )
+            .bind(digest(&next))
+            .bind(&current)
+            .bind(now)
+            .bind(selector)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            // Zero rows: a parallel request rotated it a moment ago; that is the grace case.
+            let rotated = (updated == 1).then(|| format!("{selector}:{next}"));
+            return Ok(Redeemed::Valid {
+                user_id,
+                rotated,
+                expires_at,
+            });
+        }
+        if previous.as_deref() == Some(presented.as_str()) && within_grace {
+            return Ok(Redeemed::Valid {
+                user_id,
+                rotated: None,
+                expires_at,
+            });
+        }
+        Ok(Redeemed::Theft { user_id })
+    }
+
+    /// Deletes the token a cookie value names.
+    pub async fn revoke(&self, cookie: &str) -> Result<(), sqlx::Error> {
+        if let Some((selector, _)) = parse(cookie) {
+            sqlx::query("DELETE FROM remember_tokens WHERE selector = $1")
+                .bind(selector)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes every token of a user; returns how many.
+    pub async fn revoke_user(&self, user_id: &str) -> Result<u64, sqlx::Error> {
+        Ok(
+            sqlx::query("DELETE FROM remember_tokens WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    /// How many tokens a user has (for tests and the account page).
+    pub async fn count_for(&self, user_id: &str) -> Result<i64, sqlx::Error> {
+        sqlx::query("SELECT COUNT(*) FROM remember_tokens WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)
+    }
+
+    /// The stored validator hash of a cookie's token (for tests that check what is at rest).
+    pub async fn stored_hash(&self, cookie: &str) -> Result<Option<String>, sqlx::Error> {
+        let Some((selector, _)) = parse(cookie) else {
+            return Ok(None);
+        };
+        sqlx::query("SELECT validator_hash FROM remember_tokens WHERE selector = $1")
+            .bind(selector)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()
+    }
+}

@@ -1,0 +1,76 @@
+//! The event bus across instances: Redis pub/sub on the `hallpass:events` channel. Each
+//! instance re-delivers what it hears to its own subscribers.
+use app::ssr::events::{Event, EventBus, LocalBus};
+use fred::{
+    clients::SubscriberClient,
+    prelude::{ClientLike, Config, EventInterface, Pool, PubsubInterface, ReconnectPolicy},
+};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+const CHANNEL: &str = "hallpass:events";
+
+/// Publishes through Redis; delivers what the subscription receives.
+#[derive(Debug)]
+pub struct RedisBus {
+    publisher: Pool,
+    local: Arc<LocalBus>,
+}
+
+impl RedisBus {
+    /// Subscribes to the channel (re-subscribing after reconnects) and starts relaying.
+    pub async fn start(url: &str, publisher: Pool) -> anyhow::Result<Arc<Self>> {
+        let subscriber = SubscriberClient::new(
+            Config::from_url(url)?,
+            None,
+            None,
+            Some(ReconnectPolicy::new_constant(0, 200)),
+        );
+        let mut messages = subscriber.message_rx();
+        subscriber.init().await?;
+        let _resubscribe = subscriber.manage_subscriptions();
+        subscriber.subscribe(CHANNEL).await?;
+        let local = Arc::new(LocalBus::default());
+        let relay = local.clone();
+        tokio::spawn(async move {
+            // Owns the subscriber so it lives as long as the relay.
+            let _subscriber = subscriber;
+            loop {
+                match messages.recv().await {
+                    Ok(message) => match message
+                        .value
+                        .as_string()
+                        .and_then(|text| serde_json::from_str::<Event>(&text).ok())
+                    {
+                        Some(event) => relay.deliver(event),
+                        None => tracing::warn!("ignored a malformed event on {CHANNEL}"),
+                    },
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(n, "event relay lagged")
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        Ok(Arc::new(Self { publisher, local }))
+    }
+}
+
+impl EventBus for RedisBus {
+    fn publish(&self, event: Event) {
+        let publisher = self.publisher.clone();
+        let local = self.local.clone();
+        tokio::spawn(async move {
+            let text = serde_json::to_string(&event).expect("events serialise");
+            if let Err(err) = publisher.next().publish::<(), _, _>(CHANNEL, text).await {
+                // Other instances miss it; this one must not.
+                tracing::error!(%err, "could not publish an event to Redis");
+                local.deliver(event);
+            }
+        });
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.local.subscribe()
+    }
+}

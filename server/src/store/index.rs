@@ -1,0 +1,176 @@
+//! The per-user index of live sessions and the short memory of ended ones, in Redis (sorted
+//! sets scored by last activity) or in SQL tables. Signing a user out everywhere reads one
+//! user's entries, never the whole store.
+use app::model::EndReason;
+use sqlx::{AnyPool, Row};
+use tower_sessions_redis_store::fred::{
+    prelude::{Expiration, KeysInterface, Pool, SortedSetsInterface},
+    types::sorted_sets::Ordering,
+};
+
+/// How long the reason a session ended is kept, so its tab can be told.
+pub const ENDED_KEEP_SECS: i64 = 24 * 3600;
+
+/// An index failure.
+pub type IndexResult<T> = Result<T, String>;
+
+/// Where the index lives: with the sessions.
+#[derive(Clone, Debug)]
+pub enum SessionIndex {
+    /// `hallpass:user:{id}` sorted sets (member: storage key, score: last activity), a global
+    /// `hallpass:live` set, and `hallpass:ended:{key}` strings that expire.
+    Redis(Pool),
+    /// `session_index` and `session_ends` tables.
+    Sql(AnyPool),
+}
+
+fn user_set(user_id: &str) -> String {
+    format!("hallpass:user:{user_id}")
+}
+const LIVE_SET: &str = "hallpass:live";
+fn ended_key(key: &str) -> String {
+    format!("hallpass:ended:{key}")
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+impl SessionIndex {
+    /// Adds or refreshes a session of `user_id`.
+    pub async fn add(&self, key: &str, user_id: &str, last_seen: i64) -> IndexResult<()> {
+        match self {
+            SessionIndex::Redis(pool) => {
+                let score = (last_seen as f64, key.to_owned());
+                let _: () = pool
+                    .zadd(
+                        user_set(user_id),
+                        None,
+                        None::<Ordering>,
+                        false,
+                        false,
+                        score.clone(),
+                    )
+                    .await
+                    .map_err(err)?;
+                let _: () = pool
+                    .zadd(LIVE_SET, None, None::<Ordering>, false, false, score)
+                    .await
+                    .map_err(err)?;
+            }
+            SessionIndex::Sql(db) => {
+                sqlx::query(
+                    "INSERT INTO session_index (skey, user_id, last_seen) VALUES ($1, $2, $3) \
+                     ON CONFLICT (skey) DO UPDATE SET last_seen = excluded.last_seen, user_id = excluded.user_id",
+                )
+                .bind(key)
+                .bind(user_id)
+                .bind(last_seen)
+                .execute(db)
+                .await
+                .map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a session of `user_id`.
+    pub async fn remove(&self, key: &str, user_id: &str) -> IndexResult<()> {
+        match self {
+            SessionIndex::Redis(pool) => {
+                let _: () = pool
+                    .zrem(user_set(user_id), key.to_owned())
+                    .await
+                    .map_err(err)?;
+                let _: () = pool.zrem(LIVE_SET, key.to_owned()).await.map_err(err)?;
+            }
+            SessionIndex::Sql(db) => {
+                sqlx::query("DELETE FROM session_index WHERE skey = $1")
+                    .bind(key)
+                    .execute(db)
+                    .await
+                    .map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The user's session keys, least recently active first.
+    pub async fn keys_of(&self, user_id: &str) -> IndexResult<Vec<String>> {
+        match self {
+            SessionIndex::Redis(pool) => pool
+                .zrange(user_set(user_id), 0, -1, None, false, None, false)
+                .await
+                .map_err(err),
+            SessionIndex::Sql(db) => sqlx::query(
+                "SELECT skey FROM session_index WHERE user_id = $1 ORDER BY last_seen ASC",
+            )
+            .bind(user_id)
+            .fetch_all(db)
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|row| row.try_get::<String, _>(0).map_err(err))
+            .collect(),
+        }
+    }
+
+    /// Remembers for a day why a session ended.
+    pub async fn record_end(
+        &self,
+        key: &str,
+        user_id: &str,
+        reason: EndReason,
+        now: i64,
+    ) -> IndexResult<()> {
+        match self {
+            SessionIndex::Redis(pool) => {
+                let _: () = pool
+                    .set(
+                        ended_key(key),
+                        reason.code(),
+                        Some(Expiration::EX(ENDED_KEEP_SECS)),
+                        None,
+                        false,
+                    )
+                    .await
+                    .map_err(err)?;
+            }
+            SessionIndex::Sql(db) => {
+                sqlx::query(
+                    "INSERT INTO session_ends (skey, user_id, reason, ended_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (skey) DO UPDATE SET reason = excluded.reason, ended_at = excluded.ended_at",
+                )
+                .bind(key)
+                .bind(user_id)
+                .bind(reason.code())
+                .bind(now)
+                .execute(db)
+                .await
+                .map_err(err)?;
+                sqlx::query("DELETE FROM session_ends WHERE ended_at < $1")
+                    .bind(now - ENDED_KEEP_SECS)
+                    .execute(db)
+                    .await
+                    .map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Why a session ended, if it ended within the last day.
+    pub async fn end_reason(&self, key: &str) -> IndexResult<Option<EndReason>> {
+        let code: Option<String> = match self {
+            SessionIndex::Redis(pool) => pool.get(ended_key(key)).await.map_err(err)?,
+            SessionIndex::Sql(db) => sqlx::query("SELECT reason FROM session_ends WHERE skey = $1")
+                .bind(key)
+                .fetch_optional(db)
+                .await
+                .map_err(err)?
+                .map(|row| row.try_get::<String, _>(0))
+                .transpose()
+                .map_err(err)?,
+        };
+        Ok(code.and_then(|c| EndReason::from_code(&c)))
+    }
+}
