@@ -53,10 +53,12 @@ pub struct CurrentUser {
 #[serde(rename_all = "snake_case")]
 pub enum EndReason {
     /// The user signed out.
+    #[serde(rename = "signed_out")]
     Logout,
     /// No request for longer than the idle timeout.
     Idle,
     /// Older than the absolute lifetime.
+    #[serde(rename = "expired")]
     Absolute,
     /// Used from a different IP + User-Agent under the strict policy.
     Fingerprint,
@@ -73,7 +75,7 @@ pub enum EndReason {
 }
 
 impl EndReason {
-    /// Stable code (`/login?reason=…`, audit records).
+    /// Stable code, the same as its JSON form (`/login?reason=…`, audit records).
     pub fn code(self) -> &'static str {
         match self {
             EndReason::Logout => "signed_out",
@@ -138,4 +140,36 @@ pub struct AuditRecord {
     pub kind: String,
     /// Details.
     pub reason: Option<String>,
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::EndReason;
+
+    #[test]
+    fn end_reason_codes_match_their_json_and_parse_back() {
+        for code in [
+            "signed_out",
+            "idle",
+            "expired",
+            "fingerprint",
+            "revoked",
+            "theft",
+            "limit",
+            "password_changed",
+            "role_changed",
+        ] {
+            let reason = EndReason::from_code(code).expect(code);
+            assert_eq!(reason.code(), code);
+            assert_eq!(
+                serde_json::to_string(&reason).unwrap(),
+                format!("\"{code}\"")
+            );
+            assert_eq!(
+                serde_json::from_str::<EndReason>(&format!("\"{code}\"")).unwrap(),
+                reason
+            );
+        }
+        assert_eq!(EndReason::from_code("<script>"), None);
+    }
 }

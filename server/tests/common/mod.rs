@@ -101,6 +101,60 @@ impl TestServer {
         req.send().await.expect("request sent")
     }
 
+    /// POSTs with a full `Cookie` header and User-Agent of the caller's choosing.
+    pub async fn post_raw(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        cookie_header: &str,
+        user_agent: &str,
+    ) -> Response {
+        self.client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::USER_AGENT, user_agent)
+            .header(header::COOKIE, cookie_header)
+            .body(serde_urlencoded(form))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Advances the server's clock.
+    pub fn advance(&self, secs: i64) {
+        self.hallpass.state().clock.advance(secs);
+    }
+
+    /// Sets the policy through the API as a freshly signed-in admin.
+    pub async fn set_policy(&self, idle: i64, absolute: i64, mode: &str, max_sessions: i64) {
+        let admin = self.session_for(ADMIN_EMAIL).await;
+        let (idle, absolute, max) = (
+            idle.to_string(),
+            absolute.to_string(),
+            max_sessions.to_string(),
+        );
+        let res = self
+            .post(
+                "set_policy",
+                &[
+                    ("idle_timeout_secs", idle.as_str()),
+                    ("absolute_timeout_secs", absolute.as_str()),
+                    ("reauth_window_secs", "300"),
+                    ("fingerprint_mode", mode),
+                    ("remember_me_secs", "2592000"),
+                    ("max_sessions_per_user", max.as_str()),
+                ],
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            200,
+            "set_policy: {}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+
     pub async fn login(&self, email: &str, password: &str, cookie: Option<&str>) -> Response {
         self.post("login", &[("email", email), ("password", password)], cookie)
             .await
@@ -171,4 +225,25 @@ macro_rules! on_both_stores {
             }
         }
     };
+}
+
+/// The remember-me cookie's value and `Set-Cookie` line, if the response sets it.
+pub fn remember_cookie(res: &Response) -> Option<(String, String)> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .find_map(|v| {
+            let line = v.to_str().ok()?.to_owned();
+            let value = line
+                .strip_prefix("__Host-hallpass-remember=")?
+                .split(';')
+                .next()?
+                .to_owned();
+            Some((value, line))
+        })
+}
+
+/// The JSON body.
+pub async fn json(res: Response) -> serde_json::Value {
+    res.json().await.expect("a JSON body")
 }
