@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Starts a fresh Hallpass for the browser tests: `serve.sh PORT sqlite|redis`.
-# A new SQLite database each time, an admin and a user, the release build.
+# A new SQLite database each time, an admin and a user (added with the CLI), the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=$1 store=$2
 data=end2end/.data/$store
 rm -rf "$data" && mkdir -p "$data"
 export HALLPASS_DATABASE_URL="sqlite://$data/hallpass.db?mode=rwc"
-export HALLPASS_ADMIN_EMAIL=admin@example.test HALLPASS_ADMIN_PASSWORD='correct horse battery staple'
 export LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=127.0.0.1:$port
 if [ "$store" = redis ]; then export HALLPASS_REDIS_URL=${HALLPASS_TEST_REDIS_URL:-redis://127.0.0.1:6379}; fi
-printf 'correct horse battery staple\n' | target/release/hallpass user add --email user@example.test --role user
+for who in admin user; do
+  printf 'correct horse battery staple\n' | target/release/hallpass user add --email $who@example.test --role $who
+done
 exec target/release/hallpass serve

@@ -1,5 +1,8 @@
 //! The HTML document and the router.
-use crate::pages::{home::HomePage, login::LoginPage, not_found::NotFound};
+use crate::{
+    components::ReauthDialog,
+    pages::{home::HomePage, login::LoginPage, not_found::NotFound},
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -40,11 +43,13 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/hallpass.css"/>
         <Title text="Hallpass"/>
-        <Router>
-            <Routes fallback=NotFound>
-                <Route path=path!("/") view=HomePage/>
-                <Route path=path!("/login") view=LoginPage/>
-            </Routes>
-        </Router>
+        <ReauthDialog>
+            <Router>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/login") view=LoginPage/>
+                </Routes>
+            </Router>
+        </ReauthDialog>
     }
 }

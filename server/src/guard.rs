@@ -10,8 +10,8 @@ use app::{
     ssr::{
         audit::{AuditEvent, AuditKind},
         auth::{
-            key_tag, session_key, session_tag, AuthState, ClientInfo, Principal, AUTH_KEY,
-            TOUCH_INTERVAL_SECS,
+            key_tag, session_key, session_tag, AuthState, ClientInfo, Principal, SessionEnded,
+            AUTH_KEY, TOUCH_INTERVAL_SECS,
         },
         context::ServerState,
         cookies::REMEMBER_COOKIE,
@@ -80,12 +80,14 @@ pub async fn guard(State(state): State<ServerState>, mut req: Request, next: Nex
             true
         }
         Verdict::Anonymous => false,
+        Verdict::Ended(reason) if api => {
+            // The server function decides: `login` goes ahead, the rest answer 401 with why.
+            req.extensions_mut().insert(SessionEnded(reason));
+            false
+        }
         Verdict::Ended(reason) => {
-            let mut res = if api {
-                reply::error(true, ApiError::ended(reason))
-            } else {
-                no_store(Redirect::to(&format!("/login?reason={}", reason.code())).into_response())
-            };
+            let mut res =
+                no_store(Redirect::to(&format!("/login?reason={}", reason.code())).into_response());
             append(&mut res, cookies);
             return res;
         }

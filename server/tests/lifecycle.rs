@@ -55,6 +55,10 @@ on_both_stores!(idle_sessions_end_and_say_why, |s: TestServer| async move {
     assert_eq!(page.status(), 303);
     assert_eq!(page.headers()[header::LOCATION], "/login?reason=idle");
     assert!(audit_kinds(&s).await.contains(&"idle_timeout".to_string()));
+    // Signing in again while the browser still holds the dead cookie just works.
+    let res = s.login(USER_EMAIL, PASSWORD, Some(&cookie)).await;
+    assert_eq!(res.status(), 200);
+    assert_ne!(session_cookie(&res).unwrap().0, cookie);
 });
 
 on_both_stores!(

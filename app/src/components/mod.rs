@@ -1,8 +1,12 @@
 //! Pieces shared by several pages.
+mod change_password;
 mod header;
+mod reauth;
 mod sign_out;
 
+pub use change_password::ChangePassword;
 pub use header::AppHeader;
+pub use reauth::{follow_session_end, use_reauth, Reauth, ReauthDialog};
 pub use sign_out::SignOutButton;
 
 /// Formats Unix seconds as `YYYY-MM-DD HH:MM UTC`, identically on server and browser.

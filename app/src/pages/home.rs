@@ -1,6 +1,7 @@
 //! The signed-in home: who you are and what this session is.
 use crate::{
     api::me,
+    components::{follow_session_end, ChangePassword},
     components::{format_time, AppHeader},
 };
 use leptos::prelude::*;
@@ -24,13 +25,17 @@ pub fn HomePage() -> impl IntoView {
                                 <dt>"Last password check"</dt><dd>{format_time(me.authenticated_at)}</dd>
                             </dl>
                         </section>
+                        <ChangePassword/>
                     }.into_any(),
-                    Err(err) => view! {
+                    Err(err) => {
+                        follow_session_end(&err);
+                        view! {
                         <section class="card">
                             <p class="error" role="alert">{err.message}</p>
                             <p><a href="/login">"Sign in"</a></p>
                         </section>
-                    }.into_any(),
+                    }.into_any()
+                    }
                 })}
             </Suspense>
         </main>

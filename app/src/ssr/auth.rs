@@ -76,6 +76,11 @@ impl AuthState {
 #[derive(Clone, Debug)]
 pub struct Principal(pub AuthState);
 
+/// Put in the request extensions by the guard when the request's session has just ended (or
+/// had ended): server functions that need a session answer 401 with this reason.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionEnded(pub crate::model::EndReason);
+
 /// The client behind the current request, as the server determined it.
 #[derive(Clone, Debug, Default)]
 pub struct ClientInfo {

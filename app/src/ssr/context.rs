@@ -1,7 +1,7 @@
 //! How server functions reach the server's shared state and the current request.
 use super::{
     audit::Audit,
-    auth::{session_key, ClientInfo, Principal},
+    auth::{session_key, ClientInfo, Principal, SessionEnded},
     clock::Clock,
     events::EventBus,
     policy_store::PolicyStore,
@@ -77,9 +77,17 @@ pub fn principal() -> Option<Principal> {
         .cloned()
 }
 
-/// The signed-in user of the current request, or 401.
+/// The signed-in user of the current request, or 401 (saying why, when the request's session
+/// has just ended).
 pub fn require_principal() -> Result<Principal, ApiError> {
-    principal().ok_or_else(ApiError::not_signed_in)
+    principal().ok_or_else(|| {
+        let ended = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<SessionEnded>().copied());
+        match ended {
+            Some(SessionEnded(reason)) => ApiError::ended(reason),
+            None => ApiError::not_signed_in(),
+        }
+    })
 }
 
 /// The signed-in user, who must have entered their password within the re-authentication

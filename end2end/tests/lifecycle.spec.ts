@@ -1,0 +1,110 @@
+import { expect, test, type APIRequestContext, type BrowserContext, type Page } from '@playwright/test';
+import { ADMIN, COOKIE, USER, hydrated, signIn } from './helpers';
+
+const REMEMBER = '__Host-hallpass-remember';
+
+/** Sets the policy through the API, signed in as the admin in a separate request context. */
+async function setPolicy(request: APIRequestContext, baseURL: string, idle: number, absolute = 28800) {
+  const login = await request.post(`${baseURL}/api/login`, { form: { email: ADMIN.email, password: ADMIN.password } });
+  expect(login.status()).toBe(200);
+  const cookie = login.headers()['set-cookie'].split(';')[0];
+  const res = await request.post(`${baseURL}/api/set_policy`, {
+    headers: { cookie },
+    form: {
+      idle_timeout_secs: String(idle),
+      absolute_timeout_secs: String(absolute),
+      reauth_window_secs: '300',
+      fingerprint_mode: 'strict',
+      remember_me_secs: '2592000',
+      max_sessions_per_user: '10',
+    },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+}
+
+async function cookieValue(context: BrowserContext, name: string) {
+  return (await context.cookies()).find((c) => c.name === name)?.value;
+}
+
+async function forgetSessionCookie(context: BrowserContext) {
+  await context.clearCookies({ name: COOKIE });
+}
+
+test.afterEach(async ({ request, baseURL }) => {
+  await setPolicy(request, baseURL!, 1800);
+});
+
+test('an idle session ends and the sign-in page says why', async ({ page, request, baseURL }) => {
+  await setPolicy(request, baseURL!, 2);
+  await signIn(page);
+  // Nothing to await but time itself: reload until the server has ended the session.
+  await expect(async () => {
+    await page.reload();
+    await expect(page).toHaveURL(/\/login\?reason=idle$/, { timeout: 500 });
+  }).toPass({ timeout: 10_000 });
+  await expect(page.getByRole('status')).toHaveText('You were signed out after a period of inactivity.');
+});
+
+test('a sensitive action asks for the password, then goes through', async ({ page, request, baseURL }) => {
+  await setPolicy(request, baseURL!, 1800);
+  // A remembered session has not seen a password, so the change needs one.
+  await signIn(page, USER, true);
+  await forgetSessionCookie(page.context());
+  await page.goto('/');
+  await expect(page.getByTestId('me-email')).toHaveText(USER.email);
+  await hydrated(page);
+
+  await page.getByLabel('New password').fill(USER.password);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel('Current password').fill('not my password');
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await expect(dialog.getByRole('alert')).toHaveText('That password is not correct.');
+  await dialog.getByLabel('Current password').fill(USER.password);
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole('status')).toContainText('Password changed.');
+});
+
+test('remember me brings the user back after the browser session ends', async ({ page, context }) => {
+  await signIn(page, USER, true);
+  const remember = (await context.cookies()).find((c) => c.name === REMEMBER)!;
+  expect(remember.httpOnly && remember.secure).toBe(true);
+  expect(remember.expires).toBeGreaterThan(Date.now() / 1000 + 29 * 86400);
+  const oldSession = await cookieValue(context, COOKIE);
+
+  await forgetSessionCookie(context);
+  await page.goto('/');
+  await expect(page.getByTestId('me-email')).toHaveText(USER.email);
+  const newSession = await cookieValue(context, COOKIE);
+  expect(newSession).toBeDefined();
+  expect(newSession).not.toBe(oldSession);
+  expect(await cookieValue(context, REMEMBER)).not.toBe(remember.value);
+});
+
+test('a stolen remember-me token is detected and ends everything', async ({ browser, page, context, baseURL }) => {
+  await signIn(page, USER, true);
+  const stolen = (await context.cookies()).find((c) => c.name === REMEMBER)!;
+
+  // The thief uses the copy twice, so the victim's copy is now two rotations old.
+  const thief = await browser.newContext({ baseURL });
+  await thief.addCookies([{ ...stolen }]);
+  const thiefPage = await thief.newPage();
+  await thiefPage.goto('/');
+  await expect(thiefPage.getByTestId('me-email')).toHaveText(USER.email);
+  await forgetSessionCookie(thief);
+  await thiefPage.goto('/');
+  await expect(thiefPage.getByTestId('me-email')).toHaveText(USER.email);
+
+  // The victim's browser comes back with its (replayed) token: theft.
+  await forgetSessionCookie(context);
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login\?reason=theft$/);
+  await expect(page.getByRole('status')).toContainText('Your saved sign-in was used somewhere else');
+
+  // The thief's session ended too.
+  await thiefPage.reload();
+  await expect(thiefPage).toHaveURL(/\/login\?reason=theft$/);
+  await thief.close();
+});
