@@ -39,16 +39,28 @@ impl TestServer {
     pub async fn start(kind: StoreKind) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = format!("sqlite://{}/hallpass.db?mode=rwc", dir.path().display());
+        let server = Self::start_on(kind, &database_url, dir).await;
+        server
+            .hallpass
+            .users()
+            .create(USER_EMAIL, PASSWORD, Role::User)
+            .await
+            .expect("user created");
+        server
+    }
+
+    /// A second instance sharing this one's database (and Redis, for the Redis kind).
+    pub async fn peer(&self, kind: StoreKind) -> Self {
+        Self::start_on(kind, &self.database_url, tempfile::tempdir().unwrap()).await
+    }
+
+    async fn start_on(kind: StoreKind, database_url: &str, dir: tempfile::TempDir) -> Self {
+        let database_url = database_url.to_owned();
         let redis = matches!(kind, StoreKind::Redis).then(redis_url);
         let mut config = Config::new(&database_url, redis);
         config.admin_email = Some(ADMIN_EMAIL.into());
         config.admin_password = Some(PASSWORD.into());
         let hallpass = Hallpass::start(&config).await.expect("server starts");
-        hallpass
-            .users()
-            .create(USER_EMAIL, PASSWORD, Role::User)
-            .await
-            .expect("user created");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = hallpass.router();
