@@ -46,6 +46,14 @@ pub struct CurrentUser {
     pub authenticated_at: i64,
     /// Unix seconds when this session started.
     pub session_started_at: i64,
+    /// When this session ends if unused from now on (Unix seconds).
+    pub idle_expires_at: i64,
+    /// When this session ends regardless of use.
+    pub absolute_expires_at: i64,
+    /// The server's clock when this was computed, so the browser can correct for skew.
+    pub server_now: i64,
+    /// Started from a remember-me token.
+    pub remembered: bool,
 }
 
 /// Why a session ended. The `code` travels in `/login?reason=…` and in API errors.
@@ -172,4 +180,80 @@ mod tests {
         }
         assert_eq!(EndReason::from_code("<script>"), None);
     }
+}
+
+/// One live session as listings show it (`/api/my_sessions`, `/api/admin_sessions`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Opaque name for revoking it: the hash of the id, never the cookie value.
+    pub handle: String,
+    /// Owner.
+    pub user_id: String,
+    /// Owner's email.
+    pub email: String,
+    /// Role the session carries.
+    pub role: Role,
+    /// Unix seconds when it started.
+    pub created_at: i64,
+    /// Unix seconds of its last request (to within 5 s).
+    pub last_seen: i64,
+    /// When it ends if unused.
+    pub idle_expires_at: i64,
+    /// When it ends regardless.
+    pub absolute_expires_at: i64,
+    /// Client IP at sign-in (or as last seen under `log` binding).
+    pub ip: String,
+    /// Browser name and version.
+    pub browser: String,
+    /// Operating system.
+    pub os: String,
+    /// Device class (pc, smartphone, …).
+    pub device: String,
+    /// Started from a remember-me token.
+    pub remembered: bool,
+    /// The caller's own session.
+    pub current: bool,
+}
+
+/// What a policy change would do now (`/api/policy_dry_run`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DryRun {
+    /// Live sessions that the new policy would end on their next request.
+    pub would_end: usize,
+    /// Live sessions examined.
+    pub total: usize,
+}
+
+/// An event on the live stream (`/api/events`), as the browser reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveEvent {
+    /// `session_started`, `session_ended` or `policy_changed`.
+    pub kind: String,
+    /// Whose session.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// Which session (its handle).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Why it ended.
+    #[serde(default)]
+    pub reason: Option<EndReason>,
+}
+
+/// A sample of the number of active sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivitySample {
+    /// Unix seconds.
+    pub at: i64,
+    /// Sessions active in the idle window at that time.
+    pub active: i64,
+}
+
+/// The admin dashboard's data (`/api/admin_sessions`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    /// The most recently active live sessions (at most 500).
+    pub sessions: Vec<SessionInfo>,
+    /// Active sessions over the last hours, oldest first.
+    pub activity: Vec<ActivitySample>,
 }

@@ -93,8 +93,15 @@ pub async fn guard(State(state): State<ServerState>, mut req: Request, next: Nex
         }
     };
 
+    let admin_page = path == "/admin" || path.starts_with("/admin/");
+    let is_admin = req
+        .extensions()
+        .get::<Principal>()
+        .is_some_and(|p| p.0.role == app::model::Role::Admin);
     let mut res = if !api && !signed_in && !PUBLIC_PAGES.contains(&path.as_str()) {
         Redirect::to("/login").into_response()
+    } else if admin_page && !is_admin {
+        reply::error(false, ApiError::forbidden())
     } else if !api && signed_in && path == "/login" {
         Redirect::to("/").into_response()
     } else {

@@ -3,7 +3,7 @@ use crate::{
     api_errors, bootstrap,
     client::{self, TrustedProxies},
     config::Config,
-    guard,
+    guard, live,
     session::{self, Sessions},
     store::{Backend, HashedIds},
 };
@@ -16,6 +16,7 @@ use anyhow::Context as _;
 use app::{
     shell,
     ssr::{
+        activity::{Activity, SAMPLE_EVERY_SECS},
         audit::Audit,
         clock::Clock,
         context::ServerState,
@@ -28,6 +29,7 @@ use app::{
 };
 use axum::{
     middleware::{from_fn, from_fn_with_state},
+    routing::get,
     Router,
 };
 use leptos::{config::LeptosOptions, prelude::provide_context};
@@ -95,8 +97,10 @@ impl Hallpass {
             )),
             events,
             clock,
+            activity: Activity::default(),
         };
         follow_policy_changes(&state);
+        sample_activity(&state);
         Ok(Self {
             leptos: config.leptos_options(),
             sessions: Sessions {
@@ -128,7 +132,14 @@ impl Hallpass {
         let state = self.state.clone();
         let leptos = self.leptos.clone();
         // Registers every server function under its `/api/…` path, and the pages.
+        let live_state = self.state.clone();
         Router::new()
+            .route(
+                "/api/events",
+                get(move |req: axum::extract::Request| {
+                    live::events(axum::extract::State(live_state.clone()), req)
+                }),
+            )
             .leptos_routes_with_context(
                 &leptos,
                 generate_route_list(App),
@@ -162,6 +173,25 @@ impl Hallpass {
         .await?;
         Ok(())
     }
+}
+
+/// Counts active sessions once a minute for the admin chart.
+fn sample_activity(state: &ServerState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(SAMPLE_EVERY_SECS));
+        loop {
+            every.tick().await;
+            let policy = state.policy.current();
+            if let Err(err) = state
+                .activity
+                .sample(&*state.registry, &policy, state.clock.now())
+                .await
+            {
+                tracing::warn!(%err, "could not count active sessions");
+            }
+        }
+    });
 }
 
 /// Reloads the cached policy whenever any instance saves a new one.

@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod events;
 pub mod guard;
+pub mod live;
 pub mod registry;
 pub mod reply;
 pub mod session;

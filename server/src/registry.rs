@@ -1,8 +1,9 @@
-//! [`SessionRegistry`] over the indexed store: list and end a user's sessions by key.
+//! [`SessionRegistry`] over the indexed store: list and end sessions by storage key.
 use crate::store::{Backend, Indexed};
 use app::{
     model::EndReason,
     ssr::{
+        auth::{AuthState, AUTH_KEY},
         clock::Clock,
         events::{Event, EventBus},
         registry::{RegistryError, SessionRegistry},
@@ -10,7 +11,10 @@ use app::{
 };
 use async_trait::async_trait;
 use std::sync::Arc;
-use tower_sessions::{session::Id, SessionStore};
+use tower_sessions::{
+    session::{Id, Record},
+    SessionStore,
+};
 
 /// The registry of live sessions.
 #[derive(Clone, Debug)]
@@ -35,17 +39,46 @@ fn failed(err: impl std::fmt::Display) -> RegistryError {
     RegistryError(err.to_string())
 }
 
+fn auth_of(record: &Record) -> Option<AuthState> {
+    serde_json::from_value(record.data.get(AUTH_KEY)?.clone()).ok()
+}
+
+fn with_auth(sessions: Vec<(Id, Record)>) -> Vec<(String, AuthState)> {
+    sessions
+        .into_iter()
+        .filter_map(|(id, record)| Some((id.to_string(), auth_of(&record)?)))
+        .collect()
+}
+
 #[async_trait]
 impl SessionRegistry for Registry {
-    async fn sessions_of(&self, user_id: &str) -> Result<Vec<String>, RegistryError> {
+    async fn list_user(&self, user_id: &str) -> Result<Vec<(String, AuthState)>, RegistryError> {
+        Ok(with_auth(
+            self.store.sessions_of(user_id).await.map_err(failed)?,
+        ))
+    }
+
+    async fn list_all(&self, limit: usize) -> Result<Vec<(String, AuthState)>, RegistryError> {
+        Ok(with_auth(
+            self.store.recent_sessions(limit).await.map_err(failed)?,
+        ))
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<AuthState>, RegistryError> {
+        let Ok(id) = key.parse::<Id>() else {
+            return Ok(None);
+        };
         Ok(self
             .store
-            .sessions_of(user_id)
+            .load_key(&id)
             .await
             .map_err(failed)?
-            .into_iter()
-            .map(|(id, _)| id.to_string())
-            .collect())
+            .as_ref()
+            .and_then(auth_of))
+    }
+
+    async fn count_active(&self, since: i64) -> Result<i64, RegistryError> {
+        self.store.index().count_since(since).await.map_err(failed)
     }
 
     async fn end(&self, user_id: &str, key: &str, reason: EndReason) -> Result<(), RegistryError> {

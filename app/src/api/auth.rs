@@ -52,7 +52,7 @@ pub async fn login(
             REMEMBER_COOKIE.set(token, Some(policy.remember_me_secs)),
         );
     }
-    Ok(auth.me())
+    Ok(auth.me(&policy, now))
 }
 
 /// Signs out: deletes the session and this browser's remember-me token, expires both cookies
@@ -93,7 +93,10 @@ pub async fn logout() -> Result<(), ApiError> {
 /// The signed-in user of this session; 401 when there is none.
 #[server(prefix = "/api", endpoint = "me")]
 pub async fn me() -> Result<CurrentUser, ApiError> {
-    Ok(crate::ssr::context::require_principal()?.0.me())
+    let state = crate::ssr::context::server_state()?;
+    Ok(crate::ssr::context::require_principal()?
+        .0
+        .me(&state.policy.current(), state.clock.now()))
 }
 
 /// Confirms the password of the signed-in user: the session id is regenerated and the
@@ -138,5 +141,5 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
         .audit
         .record(AuditEvent::new(AuditKind::Reauth, Some(&auth.user_id)).client(&client))
         .await;
-    Ok(auth.me())
+    Ok(auth.me(&state.policy.current(), state.clock.now()))
 }

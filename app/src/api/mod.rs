@@ -3,7 +3,9 @@
 mod account;
 mod admin;
 mod auth;
+mod sessions;
 
 pub use account::*;
 pub use admin::*;
 pub use auth::*;
+pub use sessions::*;

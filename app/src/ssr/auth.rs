@@ -59,14 +59,19 @@ impl AuthState {
         !self.remembered && now - self.authenticated_at <= policy.reauth_window_secs
     }
 
-    /// What `/api/me` shows of this session.
-    pub fn me(&self) -> CurrentUser {
+    /// What `/api/me` shows of this session under `policy` at `now`.
+    pub fn me(&self, policy: &Policy, now: i64) -> CurrentUser {
+        let absolute_expires_at = self.created_at + policy.absolute_timeout_secs;
         CurrentUser {
             user_id: self.user_id.clone(),
             email: self.email.clone(),
             role: self.role,
             authenticated_at: self.authenticated_at,
             session_started_at: self.created_at,
+            idle_expires_at: (now + policy.idle_timeout_secs).min(absolute_expires_at),
+            absolute_expires_at,
+            server_now: now,
+            remembered: self.remembered,
         }
     }
 }

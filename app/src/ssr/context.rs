@@ -30,6 +30,8 @@ pub struct ServerState {
     pub events: Arc<dyn EventBus>,
     /// The time rules are checked against.
     pub clock: Clock,
+    /// Active-session counts over time.
+    pub activity: super::activity::Activity,
 }
 
 /// The server's shared state.

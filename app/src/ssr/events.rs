@@ -6,9 +6,15 @@ use tokio::sync::broadcast;
 
 /// A change every instance must hear about.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     /// The policy was saved: reload it.
     PolicyChanged,
+    /// A session started (or its id was regenerated).
+    SessionStarted {
+        /// The session's owner.
+        user_id: String,
+    },
     /// A session ended (`key` is its storage key, never the cookie id).
     SessionEnded {
         /// The session's owner.

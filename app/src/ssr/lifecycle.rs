@@ -67,6 +67,9 @@ pub async fn start_session(
     session.cycle_id().await.map_err(store_unavailable)?;
     let auth = AuthState::start(user, client, state.clock.now(), remembered);
     save_auth(session, &auth, &policy).await?;
+    state.events.publish(super::events::Event::SessionStarted {
+        user_id: user.id.clone(),
+    });
     let kind = if remembered {
         AuditKind::RememberUsed
     } else {

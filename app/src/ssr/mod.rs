@@ -1,6 +1,7 @@
 //! Server-only domain code used by the server functions and the server's middleware: users,
 //! passwords, the authenticated state kept in a session, policy, audit, remember-me tokens,
 //! the session registry and how a server function reaches the request.
+pub mod activity;
 pub mod audit;
 pub mod auth;
 pub mod clock;
@@ -8,6 +9,7 @@ pub mod context;
 pub mod cookies;
 pub mod events;
 pub mod lifecycle;
+pub mod listing;
 pub mod password;
 pub mod policy_store;
 pub mod registry;

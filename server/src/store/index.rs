@@ -115,6 +115,62 @@ impl SessionIndex {
         }
     }
 
+    /// The most recently active session keys of everyone, newest first.
+    pub async fn recent_keys(&self, limit: usize) -> IndexResult<Vec<String>> {
+        let limit = limit.max(1);
+        match self {
+            SessionIndex::Redis(pool) => pool
+                .zrange(LIVE_SET, 0, limit as i64 - 1, None, true, None, false)
+                .await
+                .map_err(err),
+            SessionIndex::Sql(db) => {
+                sqlx::query("SELECT skey FROM session_index ORDER BY last_seen DESC LIMIT $1")
+                    .bind(limit as i64)
+                    .fetch_all(db)
+                    .await
+                    .map_err(err)?
+                    .into_iter()
+                    .map(|row| row.try_get::<String, _>(0).map_err(err))
+                    .collect()
+            }
+        }
+    }
+
+    /// Drops a key whose record is gone from the global index (its user's entry is pruned
+    /// when that user's sessions are listed).
+    pub async fn forget(&self, key: &str) -> IndexResult<()> {
+        match self {
+            SessionIndex::Redis(pool) => pool.zrem(LIVE_SET, key.to_owned()).await.map_err(err),
+            SessionIndex::Sql(db) => {
+                sqlx::query("DELETE FROM session_index WHERE skey = $1")
+                    .bind(key)
+                    .execute(db)
+                    .await
+                    .map_err(err)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// How many indexed sessions were active at or after `since`.
+    pub async fn count_since(&self, since: i64) -> IndexResult<i64> {
+        match self {
+            SessionIndex::Redis(pool) => pool
+                .zcount(LIVE_SET, since as f64, f64::INFINITY)
+                .await
+                .map_err(err),
+            SessionIndex::Sql(db) => {
+                sqlx::query("SELECT COUNT(*) FROM session_index WHERE last_seen >= $1")
+                    .bind(since)
+                    .fetch_one(db)
+                    .await
+                    .map_err(err)?
+                    .try_get::<i64, _>(0)
+                    .map_err(err)
+            }
+        }
+    }
+
     /// Remembers for a day why a session ended.
     pub async fn record_end(
         &self,

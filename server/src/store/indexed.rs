@@ -50,6 +50,25 @@ impl<S: SessionStore> Indexed<S> {
         }
         Ok(live)
     }
+
+    /// The most recently active live sessions of everyone, newest first; stale global index
+    /// entries are pruned on the way.
+    pub async fn recent_sessions(&self, limit: usize) -> session_store::Result<Vec<(Id, Record)>> {
+        let mut live = Vec::new();
+        for key in self.index.recent_keys(limit).await.map_err(backend)? {
+            let Ok(id) = key.parse::<Id>() else { continue };
+            match self.inner.load(&id).await? {
+                Some(record) => live.push((id, record)),
+                None => self.index.forget(&key).await.map_err(backend)?,
+            }
+        }
+        Ok(live)
+    }
+
+    /// One record by storage key.
+    pub async fn load_key(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.inner.load(id).await
+    }
 }
 
 #[async_trait]

@@ -1,0 +1,329 @@
+//! Listing and ending sessions: your own, and (for admins) everyone's.
+use crate::{
+    error::ApiError,
+    model::{AuditRecord, Dashboard, DryRun, SessionInfo},
+};
+use leptos::prelude::*;
+
+/// Most sessions an admin listing or a dry run examines.
+pub const LISTING_LIMIT: usize = 500;
+const DRY_RUN_LIMIT: usize = 100_000;
+
+/// Your live sessions, least recently active first, the current one marked.
+#[server(prefix = "/api", endpoint = "my_sessions")]
+pub async fn my_sessions() -> Result<Vec<SessionInfo>, ApiError> {
+    use crate::ssr::{context::*, listing::session_info};
+    let state = server_state()?;
+    let principal = require_principal()?;
+    let current = current_key()?;
+    let policy = state.policy.current();
+    let sessions = state
+        .registry
+        .list_user(&principal.0.user_id)
+        .await
+        .map_err(store_unavailable)?;
+    Ok(sessions
+        .iter()
+        .map(|(key, auth)| session_info(key, auth, &policy, current.as_deref()))
+        .collect())
+}
+
+/// Ends one of your sessions (re-authentication required).
+#[server(prefix = "/api", endpoint = "revoke_session")]
+pub async fn revoke_session(handle: String) -> Result<(), ApiError> {
+    use crate::{
+        model::EndReason,
+        ssr::{audit::*, auth::key_tag, context::*},
+    };
+    let state = server_state()?;
+    let principal = require_fresh(&state)?;
+    let owner = state
+        .registry
+        .get(&handle)
+        .await
+        .map_err(store_unavailable)?;
+    if owner.map(|auth| auth.user_id) != Some(principal.0.user_id.clone()) {
+        return Err(ApiError::bad_request("No such session among yours."));
+    }
+    state
+        .registry
+        .end(&principal.0.user_id, &handle, EndReason::Revoked)
+        .await
+        .map_err(store_unavailable)?;
+    state
+        .audit
+        .record(
+            AuditEvent::new(AuditKind::Revoked, Some(&principal.0.user_id))
+                .session(key_tag(&handle))
+                .client(&client_info())
+                .reason("by its owner"),
+        )
+        .await;
+    Ok(())
+}
+
+/// Ends all your sessions but this one (re-authentication required); returns how many.
+#[server(prefix = "/api", endpoint = "revoke_other_sessions")]
+pub async fn revoke_other_sessions() -> Result<usize, ApiError> {
+    use crate::{
+        model::EndReason,
+        ssr::{audit::*, context::*},
+    };
+    let state = server_state()?;
+    let principal = require_fresh(&state)?;
+    let current = current_key()?;
+    let ended = state
+        .registry
+        .end_all(&principal.0.user_id, current.as_deref(), EndReason::Revoked)
+        .await
+        .map_err(store_unavailable)?;
+    state
+        .remember
+        .revoke_user(&principal.0.user_id)
+        .await
+        .map_err(db_unavailable)?;
+    state
+        .audit
+        .record(
+            AuditEvent::new(AuditKind::Revoked, Some(&principal.0.user_id))
+                .client(&client_info())
+                .reason(format!("{ended} other sessions, by their owner")),
+        )
+        .await;
+    Ok(ended)
+}
+
+fn require_admin() -> Result<crate::ssr::auth::Principal, ApiError> {
+    let principal = crate::ssr::context::require_principal()?;
+    if principal.0.role == crate::model::Role::Admin {
+        Ok(principal)
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// Everyone's most recently active sessions and active-session counts over the last hours.
+#[server(prefix = "/api", endpoint = "admin_sessions")]
+pub async fn admin_sessions() -> Result<Dashboard, ApiError> {
+    use crate::ssr::{context::*, listing::session_info};
+    let state = server_state()?;
+    require_admin()?;
+    let current = current_key()?;
+    let policy = state.policy.current();
+    let sessions = state
+        .registry
+        .list_all(LISTING_LIMIT)
+        .await
+        .map_err(store_unavailable)?;
+    let sessions = sessions
+        .iter()
+        .map(|(key, auth)| session_info(key, auth, &policy, current.as_deref()))
+        .collect();
+    let activity = state
+        .activity
+        .samples(&*state.registry, &state.policy.current(), state.clock.now())
+        .await
+        .map_err(store_unavailable)?;
+    Ok(Dashboard { sessions, activity })
+}
+
+/// Ends any session (admin, re-authentication required).
+#[server(prefix = "/api", endpoint = "admin_revoke_session")]
+pub async fn admin_revoke_session(handle: String) -> Result<(), ApiError> {
+    use crate::{
+        model::EndReason,
+        ssr::{audit::*, auth::key_tag, context::*},
+    };
+    let state = server_state()?;
+    let admin = require_fresh_admin(&state)?;
+    let Some(owner) = state
+        .registry
+        .get(&handle)
+        .await
+        .map_err(store_unavailable)?
+    else {
+        return Err(ApiError::bad_request("That session has already ended."));
+    };
+    state
+        .registry
+        .end(&owner.user_id, &handle, EndReason::Revoked)
+        .await
+        .map_err(store_unavailable)?;
+    state
+        .audit
+        .record(
+            AuditEvent::new(AuditKind::Revoked, Some(&owner.user_id))
+                .session(key_tag(&handle))
+                .client(&client_info())
+                .reason(format!("by admin {}", admin.0.email)),
+        )
+        .await;
+    Ok(())
+}
+
+/// Ends every session of a user and their remember-me tokens (admin, re-auth); returns how
+/// many sessions ended.
+#[server(prefix = "/api", endpoint = "admin_revoke_user")]
+pub async fn admin_revoke_user(email: String) -> Result<usize, ApiError> {
+    use crate::{
+        model::EndReason,
+        ssr::{audit::*, context::*, users::normalize_email},
+    };
+    let state = server_state()?;
+    let admin = require_fresh_admin(&state)?;
+    let email = normalize_email(&email).map_err(ApiError::bad_request)?;
+    let Some(user) = state
+        .users
+        .find_by_email(&email)
+        .await
+        .map_err(db_unavailable)?
+    else {
+        return Err(ApiError::bad_request("No user has that email."));
+    };
+    let keep = if user.id == admin.0.user_id {
+        current_key()?
+    } else {
+        None
+    };
+    let ended = state
+        .registry
+        .end_all(&user.id, keep.as_deref(), EndReason::Revoked)
+        .await
+        .map_err(store_unavailable)?;
+    state
+        .remember
+        .revoke_user(&user.id)
+        .await
+        .map_err(db_unavailable)?;
+    state
+        .audit
+        .record(
+            AuditEvent::new(AuditKind::Revoked, Some(&user.id))
+                .client(&client_info())
+                .reason(format!("{ended} sessions, by admin {}", admin.0.email)),
+        )
+        .await;
+    Ok(ended)
+}
+
+/// Ends every session except the caller's own (admin, re-auth); returns how many.
+#[server(prefix = "/api", endpoint = "admin_revoke_all")]
+pub async fn admin_revoke_all() -> Result<usize, ApiError> {
+    use crate::{
+        model::EndReason,
+        ssr::{audit::*, context::*},
+    };
+    let state = server_state()?;
+    let admin = require_fresh_admin(&state)?;
+    let current = current_key()?;
+    let mut ended = 0;
+    loop {
+        let batch = state
+            .registry
+            .list_all(LISTING_LIMIT)
+            .await
+            .map_err(store_unavailable)?;
+        let targets: Vec<_> = batch
+            .into_iter()
+            .filter(|(key, _)| Some(key) != current.as_ref())
+            .collect();
+        if targets.is_empty() {
+            break;
+        }
+        for (key, auth) in targets {
+            state
+                .registry
+                .end(&auth.user_id, &key, EndReason::Revoked)
+                .await
+                .map_err(store_unavailable)?;
+            ended += 1;
+        }
+    }
+    state
+        .audit
+        .record(
+            AuditEvent::new(AuditKind::Revoked, None)
+                .client(&client_info())
+                .reason(format!(
+                    "{ended} sessions, everyone's, by admin {}",
+                    admin.0.email
+                )),
+        )
+        .await;
+    Ok(ended)
+}
+
+/// How many live sessions a proposed policy would end now (admin). Same fields as
+/// `set_policy`; nothing is saved.
+#[server(prefix = "/api", endpoint = "policy_dry_run")]
+pub async fn policy_dry_run(
+    idle_timeout_secs: i64,
+    absolute_timeout_secs: i64,
+    reauth_window_secs: i64,
+    fingerprint_mode: String,
+    remember_me_secs: i64,
+    max_sessions_per_user: i64,
+) -> Result<DryRun, ApiError> {
+    use crate::{policy::Policy, ssr::context::*};
+    let state = server_state()?;
+    require_admin()?;
+    let policy = Policy {
+        idle_timeout_secs,
+        absolute_timeout_secs,
+        reauth_window_secs,
+        fingerprint_mode: fingerprint_mode.parse().map_err(ApiError::bad_request)?,
+        remember_me_secs,
+        max_sessions_per_user,
+    };
+    policy
+        .validate()
+        .map_err(|errors| ApiError::bad_request(errors.join(" ")))?;
+    let now = state.clock.now();
+    let sessions = state
+        .registry
+        .list_all(DRY_RUN_LIMIT)
+        .await
+        .map_err(store_unavailable)?;
+    let would_end = sessions
+        .iter()
+        .filter(|(_, a)| {
+            now - a.created_at > policy.absolute_timeout_secs
+                || now - a.last_seen > policy.idle_timeout_secs
+        })
+        .count();
+    Ok(DryRun {
+        would_end,
+        total: sessions.len(),
+    })
+}
+
+/// The newest audit events (admin), optionally of one user.
+#[server(prefix = "/api", endpoint = "audit_events")]
+pub async fn audit_events(
+    limit: Option<i64>,
+    email: Option<String>,
+) -> Result<Vec<AuditRecord>, ApiError> {
+    use crate::ssr::{context::*, users::normalize_email};
+    let state = server_state()?;
+    require_admin()?;
+    let user_id = match email.filter(|e| !e.is_empty()) {
+        Some(email) => {
+            let email = normalize_email(&email).map_err(ApiError::bad_request)?;
+            match state
+                .users
+                .find_by_email(&email)
+                .await
+                .map_err(db_unavailable)?
+            {
+                Some(user) => Some(user.id),
+                None => return Ok(Vec::new()),
+            }
+        }
+        None => None,
+    };
+    state
+        .audit
+        .recent(user_id.as_deref(), limit.unwrap_or(200).clamp(1, 1000))
+        .await
+        .map_err(db_unavailable)
+}
