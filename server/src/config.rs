@@ -15,6 +15,9 @@ pub struct Config {
     /// Redis for sessions (`redis://host:port`); without it sessions live in the database.
     #[arg(long, env = "HALLPASS_REDIS_URL")]
     pub redis_url: Option<String>,
+    /// Prefix of Hallpass's own Redis keys and channel (index, ended sessions, events).
+    #[arg(long, env = "HALLPASS_REDIS_NAMESPACE", default_value = "hallpass")]
+    pub redis_namespace: String,
     /// Email of the first admin, created at start when there are no users yet.
     #[arg(long, env = "HALLPASS_ADMIN_EMAIL")]
     pub admin_email: Option<String>,
@@ -38,6 +41,7 @@ impl Config {
         Self {
             database_url: database_url.into(),
             redis_url,
+            redis_namespace: "hallpass".into(),
             admin_email: None,
             admin_password: None,
             trusted_proxies: Vec::new(),

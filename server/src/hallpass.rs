@@ -10,7 +10,7 @@ use crate::{
 use crate::{
     events::RedisBus,
     registry::Registry,
-    store::{Indexed, SessionIndex},
+    store::{Indexed, Namespace, SessionIndex},
 };
 use anyhow::Context as _;
 use app::{
@@ -65,13 +65,18 @@ impl Hallpass {
         let (backend, index, events): (Backend, SessionIndex, Arc<dyn EventBus>) =
             match &config.redis_url {
                 Some(url) => {
+                    let namespace = Namespace(config.redis_namespace.as_str().into());
                     let pool = Backend::redis_pool(url)
                         .await
                         .with_context(|| format!("connecting to Redis at {}", redact(url)))?;
-                    let bus = RedisBus::start(url, pool.clone())
+                    let bus = RedisBus::start(url, pool.clone(), &namespace)
                         .await
                         .context("subscribing to Redis events")?;
-                    (Backend::redis(pool.clone()), SessionIndex::Redis(pool), bus)
+                    (
+                        Backend::redis(pool.clone()),
+                        SessionIndex::Redis(pool, namespace),
+                        bus,
+                    )
                 }
                 None => (
                     Backend::sql(&config.database_url)

@@ -17,19 +17,35 @@ pub type IndexResult<T> = Result<T, String>;
 /// Where the index lives: with the sessions.
 #[derive(Clone, Debug)]
 pub enum SessionIndex {
-    /// `hallpass:user:{id}` sorted sets (member: storage key, score: last activity), a global
-    /// `hallpass:live` set, and `hallpass:ended:{key}` strings that expire.
-    Redis(Pool),
+    /// `{ns}:user:{id}` sorted sets (member: storage key, score: last activity), a global
+    /// `{ns}:live` set, and `{ns}:ended:{key}` strings that expire (`ns` = the namespace).
+    Redis(Pool, Namespace),
     /// `session_index` and `session_ends` tables.
     Sql(AnyPool),
 }
 
-fn user_set(user_id: &str) -> String {
-    format!("hallpass:user:{user_id}")
-}
-const LIVE_SET: &str = "hallpass:live";
-fn ended_key(key: &str) -> String {
-    format!("hallpass:ended:{key}")
+/// The prefix of every Redis key and channel Hallpass owns besides the session records, so
+/// several deployments (or test servers) can share one Redis.
+#[derive(Clone, Debug)]
+pub struct Namespace(pub std::sync::Arc<str>);
+
+impl Namespace {
+    fn user_set(&self, user_id: &str) -> String {
+        format!("{}:user:{user_id}", self.0)
+    }
+
+    fn live_set(&self) -> String {
+        format!("{}:live", self.0)
+    }
+
+    fn ended_key(&self, key: &str) -> String {
+        format!("{}:ended:{key}", self.0)
+    }
+
+    /// The pub/sub channel for events.
+    pub fn channel(&self) -> String {
+        format!("{}:events", self.0)
+    }
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -40,11 +56,11 @@ impl SessionIndex {
     /// Adds or refreshes a session of `user_id`.
     pub async fn add(&self, key: &str, user_id: &str, last_seen: i64) -> IndexResult<()> {
         match self {
-            SessionIndex::Redis(pool) => {
+            SessionIndex::Redis(pool, ns) => {
                 let score = (last_seen as f64, key.to_owned());
                 let _: () = pool
                     .zadd(
-                        user_set(user_id),
+                        ns.user_set(user_id),
                         None,
                         None::<Ordering>,
                         false,
@@ -54,7 +70,7 @@ impl SessionIndex {
                     .await
                     .map_err(err)?;
                 let _: () = pool
-                    .zadd(LIVE_SET, None, None::<Ordering>, false, false, score)
+                    .zadd(ns.live_set(), None, None::<Ordering>, false, false, score)
                     .await
                     .map_err(err)?;
             }
@@ -77,12 +93,15 @@ impl SessionIndex {
     /// Removes a session of `user_id`.
     pub async fn remove(&self, key: &str, user_id: &str) -> IndexResult<()> {
         match self {
-            SessionIndex::Redis(pool) => {
+            SessionIndex::Redis(pool, ns) => {
                 let _: () = pool
-                    .zrem(user_set(user_id), key.to_owned())
+                    .zrem(ns.user_set(user_id), key.to_owned())
                     .await
                     .map_err(err)?;
-                let _: () = pool.zrem(LIVE_SET, key.to_owned()).await.map_err(err)?;
+                let _: () = pool
+                    .zrem(ns.live_set(), key.to_owned())
+                    .await
+                    .map_err(err)?;
             }
             SessionIndex::Sql(db) => {
                 sqlx::query("DELETE FROM session_index WHERE skey = $1")
@@ -98,8 +117,8 @@ impl SessionIndex {
     /// The user's session keys, least recently active first.
     pub async fn keys_of(&self, user_id: &str) -> IndexResult<Vec<String>> {
         match self {
-            SessionIndex::Redis(pool) => pool
-                .zrange(user_set(user_id), 0, -1, None, false, None, false)
+            SessionIndex::Redis(pool, ns) => pool
+                .zrange(ns.user_set(user_id), 0, -1, None, false, None, false)
                 .await
                 .map_err(err),
             SessionIndex::Sql(db) => sqlx::query(
@@ -119,8 +138,8 @@ impl SessionIndex {
     pub async fn recent_keys(&self, limit: usize) -> IndexResult<Vec<String>> {
         let limit = limit.max(1);
         match self {
-            SessionIndex::Redis(pool) => pool
-                .zrange(LIVE_SET, 0, limit as i64 - 1, None, true, None, false)
+            SessionIndex::Redis(pool, ns) => pool
+                .zrange(ns.live_set(), 0, limit as i64 - 1, None, true, None, false)
                 .await
                 .map_err(err),
             SessionIndex::Sql(db) => {
@@ -140,7 +159,9 @@ impl SessionIndex {
     /// when that user's sessions are listed).
     pub async fn forget(&self, key: &str) -> IndexResult<()> {
         match self {
-            SessionIndex::Redis(pool) => pool.zrem(LIVE_SET, key.to_owned()).await.map_err(err),
+            SessionIndex::Redis(pool, ns) => {
+                pool.zrem(ns.live_set(), key.to_owned()).await.map_err(err)
+            }
             SessionIndex::Sql(db) => {
                 sqlx::query("DELETE FROM session_index WHERE skey = $1")
                     .bind(key)
@@ -155,8 +176,8 @@ impl SessionIndex {
     /// How many indexed sessions were active at or after `since`.
     pub async fn count_since(&self, since: i64) -> IndexResult<i64> {
         match self {
-            SessionIndex::Redis(pool) => pool
-                .zcount(LIVE_SET, since as f64, f64::INFINITY)
+            SessionIndex::Redis(pool, ns) => pool
+                .zcount(ns.live_set(), since as f64, f64::INFINITY)
                 .await
                 .map_err(err),
             SessionIndex::Sql(db) => {
@@ -180,10 +201,10 @@ impl SessionIndex {
         now: i64,
     ) -> IndexResult<()> {
         match self {
-            SessionIndex::Redis(pool) => {
+            SessionIndex::Redis(pool, ns) => {
                 let _: () = pool
                     .set(
-                        ended_key(key),
+                        ns.ended_key(key),
                         reason.code(),
                         Some(Expiration::EX(ENDED_KEEP_SECS)),
                         None,
@@ -217,7 +238,7 @@ impl SessionIndex {
     /// Why a session ended, if it ended within the last day.
     pub async fn end_reason(&self, key: &str) -> IndexResult<Option<EndReason>> {
         let code: Option<String> = match self {
-            SessionIndex::Redis(pool) => pool.get(ended_key(key)).await.map_err(err)?,
+            SessionIndex::Redis(pool, ns) => pool.get(ns.ended_key(key)).await.map_err(err)?,
             SessionIndex::Sql(db) => sqlx::query("SELECT reason FROM session_ends WHERE skey = $1")
                 .bind(key)
                 .fetch_optional(db)

@@ -32,6 +32,8 @@ pub struct TestServer {
     pub hallpass: Hallpass,
     pub client: Client,
     pub database_url: String,
+    /// Redis namespace of this server and its peers, so parallel tests do not see each other.
+    pub namespace: String,
     _dir: tempfile::TempDir,
 }
 
@@ -39,7 +41,8 @@ impl TestServer {
     pub async fn start(kind: StoreKind) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = format!("sqlite://{}/hallpass.db?mode=rwc", dir.path().display());
-        let server = Self::start_on(kind, &database_url, dir).await;
+        let namespace = format!("test-{:016x}", rand::random::<u64>());
+        let server = Self::start_on(kind, &database_url, &namespace, dir).await;
         server
             .hallpass
             .users()
@@ -51,13 +54,25 @@ impl TestServer {
 
     /// A second instance sharing this one's database (and Redis, for the Redis kind).
     pub async fn peer(&self, kind: StoreKind) -> Self {
-        Self::start_on(kind, &self.database_url, tempfile::tempdir().unwrap()).await
+        Self::start_on(
+            kind,
+            &self.database_url,
+            &self.namespace,
+            tempfile::tempdir().unwrap(),
+        )
+        .await
     }
 
-    async fn start_on(kind: StoreKind, database_url: &str, dir: tempfile::TempDir) -> Self {
+    async fn start_on(
+        kind: StoreKind,
+        database_url: &str,
+        namespace: &str,
+        dir: tempfile::TempDir,
+    ) -> Self {
         let database_url = database_url.to_owned();
         let redis = matches!(kind, StoreKind::Redis).then(redis_url);
         let mut config = Config::new(&database_url, redis);
+        config.redis_namespace = namespace.to_owned();
         config.admin_email = Some(ADMIN_EMAIL.into());
         config.admin_password = Some(PASSWORD.into());
         let hallpass = Hallpass::start(&config).await.expect("server starts");
@@ -77,6 +92,7 @@ impl TestServer {
             base: format!("http://{addr}"),
             hallpass,
             client,
+            namespace: namespace.to_owned(),
             database_url,
             _dir: dir,
         }

@@ -1,0 +1,238 @@
+//! Listing and revoking sessions through the API, on both stores.
+mod common;
+
+use common::{json, StoreKind, TestServer, ADMIN_EMAIL, USER_EMAIL};
+
+async fn my_sessions(s: &TestServer, cookie: &str) -> Vec<serde_json::Value> {
+    let res = s.post("my_sessions", &[], Some(cookie)).await;
+    assert_eq!(res.status(), 200);
+    json(res).await.as_array().unwrap().clone()
+}
+
+on_both_stores!(
+    users_see_and_end_their_own_sessions,
+    |s: TestServer| async move {
+        let laptop = s.session_for(USER_EMAIL).await;
+        let phone = s.session_for(USER_EMAIL).await;
+        let mine = my_sessions(&s, &phone).await;
+        assert_eq!(mine.len(), 2);
+        let current: Vec<_> = mine.iter().filter(|m| m["current"] == true).collect();
+        assert_eq!(
+            current.len(),
+            1,
+            "exactly the caller's session is marked current"
+        );
+        for entry in &mine {
+            assert_eq!(entry["email"], USER_EMAIL);
+            assert_ne!(
+                entry["handle"],
+                laptop.as_str(),
+                "handles are never cookie values"
+            );
+            assert_ne!(entry["handle"], phone.as_str());
+            assert_eq!(entry["ip"], "127.0.0.1");
+        }
+        let other = mine.iter().find(|m| m["current"] == false).unwrap()["handle"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        // Someone else cannot end my session by its handle.
+        let admin_as_user = s.session_for(ADMIN_EMAIL).await;
+        let res = s
+            .post(
+                "revoke_session",
+                &[("handle", &other)],
+                Some(&admin_as_user),
+            )
+            .await;
+        assert_eq!(res.status(), 400);
+        assert_eq!(s.post("me", &[], Some(&laptop)).await.status(), 200);
+
+        let res = s
+            .post("revoke_session", &[("handle", &other)], Some(&phone))
+            .await;
+        assert_eq!(res.status(), 200);
+        let res = s.post("me", &[], Some(&laptop)).await;
+        assert_eq!(res.status(), 401);
+        assert_eq!(json(res).await["reason"], "revoked");
+        assert_eq!(my_sessions(&s, &phone).await.len(), 1);
+    }
+);
+
+on_both_stores!(
+    signing_out_other_devices_keeps_this_one,
+    |s: TestServer| async move {
+        let others: Vec<String> = futures_join(&s, 3).await;
+        let this = s.session_for(USER_EMAIL).await;
+        let res = s.post("revoke_other_sessions", &[], Some(&this)).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(json(res).await, 3);
+        for other in others {
+            assert_eq!(s.post("me", &[], Some(&other)).await.status(), 401);
+        }
+        assert_eq!(s.post("me", &[], Some(&this)).await.status(), 200);
+    }
+);
+
+async fn futures_join(s: &TestServer, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(s.session_for(USER_EMAIL).await);
+    }
+    out
+}
+
+on_both_stores!(
+    admins_list_and_revoke_everyone,
+    |s: TestServer| async move {
+        let user = s.session_for(USER_EMAIL).await;
+        let user2 = s.session_for(USER_EMAIL).await;
+        s.advance(1);
+        let admin = s.session_for(ADMIN_EMAIL).await;
+        assert_eq!(
+            s.post("admin_sessions", &[], Some(&user)).await.status(),
+            403
+        );
+        assert_eq!(s.post("audit_events", &[], Some(&user)).await.status(), 403);
+        assert_eq!(s.get("/admin", Some(&user)).await.status(), 403);
+
+        let res = s.post("admin_sessions", &[], Some(&admin)).await;
+        assert_eq!(res.status(), 200);
+        let dash = json(res).await;
+        let sessions = dash["sessions"].as_array().unwrap();
+        assert_eq!(sessions.len(), 3);
+        assert_eq!(sessions.iter().filter(|x| x["current"] == true).count(), 1);
+        assert_eq!(
+            sessions[0]["email"], ADMIN_EMAIL,
+            "most recently active first"
+        );
+        assert_eq!(
+            dash["activity"].as_array().unwrap().last().unwrap()["active"],
+            3
+        );
+
+        let target = sessions.iter().find(|x| x["email"] == USER_EMAIL).unwrap()["handle"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            s.post("admin_revoke_session", &[("handle", &target)], Some(&admin))
+                .await
+                .status(),
+            200
+        );
+        let alive = [
+            s.post("me", &[], Some(&user)).await.status(),
+            s.post("me", &[], Some(&user2)).await.status(),
+        ];
+        assert_eq!(
+            alive.iter().filter(|st| **st == 401).count(),
+            1,
+            "exactly the revoked one ended"
+        );
+
+        let res = s
+            .post("admin_revoke_user", &[("email", USER_EMAIL)], Some(&admin))
+            .await;
+        assert_eq!(json(res).await, 1);
+        let fresh_user = s.session_for(USER_EMAIL).await;
+        let res = s.post("admin_revoke_all", &[], Some(&admin)).await;
+        assert_eq!(
+            json(res).await,
+            1,
+            "everyone except the admin's own session"
+        );
+        assert_eq!(s.post("me", &[], Some(&fresh_user)).await.status(), 401);
+        assert_eq!(s.post("me", &[], Some(&admin)).await.status(), 200);
+
+        let res = s
+            .post("audit_events", &[("limit", "50")], Some(&admin))
+            .await;
+        let events = json(res).await;
+        let revoked: Vec<_> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "revoked")
+            .collect();
+        assert_eq!(revoked.len(), 3);
+        assert!(revoked.iter().any(|e| e["reason"]
+            .as_str()
+            .unwrap()
+            .contains("by admin admin@example.test")));
+    }
+);
+
+on_both_stores!(
+    a_dry_run_counts_what_a_policy_would_end,
+    |s: TestServer| async move {
+        let _old = s.session_for(USER_EMAIL).await;
+        s.advance(600);
+        let admin = s.session_for(ADMIN_EMAIL).await;
+        let form = |idle: &'static str| {
+            vec![
+                ("idle_timeout_secs", idle),
+                ("absolute_timeout_secs", "28800"),
+                ("reauth_window_secs", "300"),
+                ("fingerprint_mode", "strict"),
+                ("remember_me_secs", "86400"),
+                ("max_sessions_per_user", "10"),
+            ]
+        };
+        let res = s.post("policy_dry_run", &form("300"), Some(&admin)).await;
+        assert_eq!(
+            json(res).await,
+            serde_json::json!({"would_end": 1, "total": 2})
+        );
+        let res = s.post("policy_dry_run", &form("3600"), Some(&admin)).await;
+        assert_eq!(
+            json(res).await,
+            serde_json::json!({"would_end": 0, "total": 2})
+        );
+        assert_eq!(
+            s.hallpass.state().policy.current().idle_timeout_secs,
+            1800,
+            "a dry run saves nothing"
+        );
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_and_revocations_cross_instances() {
+    let a = TestServer::start(StoreKind::Redis).await;
+    let b = a.peer(StoreKind::Redis).await;
+    let user = a.session_for(USER_EMAIL).await;
+    let admin = b.session_for(ADMIN_EMAIL).await;
+    let dash = json(b.post("admin_sessions", &[], Some(&admin)).await).await;
+    let target = dash["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["email"] == USER_EMAIL)
+        .expect("B lists A's session")["handle"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut events = a.hallpass.state().events.subscribe();
+    assert_eq!(
+        b.post("admin_revoke_session", &[("handle", &target)], Some(&admin))
+            .await
+            .status(),
+        200
+    );
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            if let Ok(app::ssr::events::Event::SessionEnded { key, .. }) = events.recv().await {
+                if key == target {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(heard.is_ok(), "A's live stream hears B's revocation");
+    let res = a.post("me", &[], Some(&user)).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(json(res).await["reason"], "revoked");
+}
