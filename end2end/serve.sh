@@ -8,7 +8,11 @@ data=end2end/.data/$store
 rm -rf "$data" && mkdir -p "$data"
 export HALLPASS_DATABASE_URL="sqlite://$data/hallpass.db?mode=rwc"
 export LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=127.0.0.1:$port
-if [ "$store" = redis ]; then export HALLPASS_REDIS_URL=${HALLPASS_TEST_REDIS_URL:-redis://127.0.0.1:6379}; fi
+if [ "$store" = redis ]; then
+  export HALLPASS_REDIS_URL=${HALLPASS_TEST_REDIS_URL:-redis://127.0.0.1:6379}
+  # Its own namespace, so listings never show sessions of earlier runs or other tests.
+  export HALLPASS_REDIS_NAMESPACE="e2e-$(date +%s%N)"
+fi
 for who in admin user; do
   printf 'correct horse battery staple\n' | target/release/hallpass user add --email $who@example.test --role $who
 done

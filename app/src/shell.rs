@@ -1,7 +1,10 @@
 //! The HTML document and the router.
 use crate::{
-    components::ReauthDialog,
-    pages::{home::HomePage, login::LoginPage, not_found::NotFound},
+    components::{LiveTick, ReauthDialog},
+    pages::{
+        admin::AdminPage, devices::DevicesPage, home::HomePage, login::LoginPage,
+        not_found::NotFound, policy::PolicyPage,
+    },
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -40,6 +43,8 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    provide_context(LiveTick(RwSignal::new(0)));
+
     view! {
         <Stylesheet id="leptos" href="/pkg/hallpass.css"/>
         <Title text="Hallpass"/>
@@ -48,6 +53,9 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage/>
                     <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/sessions") view=DevicesPage/>
+                    <Route path=path!("/admin") view=AdminPage/>
+                    <Route path=path!("/admin/policy") view=PolicyPage/>
                 </Routes>
             </Router>
         </ReauthDialog>

@@ -87,7 +87,7 @@ impl Hallpass {
                 ),
             };
         tracing::info!(store = backend.name(), "session store ready");
-        let indexed = Indexed::new(backend, index);
+        let indexed = Indexed::new(backend, index, events.clone());
         let state = ServerState {
             users,
             policy: PolicyStore::load(db.clone())

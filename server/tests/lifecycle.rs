@@ -50,10 +50,21 @@ on_both_stores!(idle_sessions_end_and_say_why, |s: TestServer| async move {
         err["message"],
         "You were signed out after a period of inactivity."
     );
-    // The session is gone for good, and a page request says why.
+    // The session is gone for good, and a page request says why (and drops the cookie).
     let page = s.get("/", Some(&cookie)).await;
     assert_eq!(page.status(), 303);
     assert_eq!(page.headers()[header::LOCATION], "/login?reason=idle");
+    assert_eq!(
+        session_cookie(&page)
+            .expect("an ended session's cookie is removed")
+            .0,
+        ""
+    );
+    // The sign-in page itself renders, even with the dead cookie: no redirect loop.
+    assert_eq!(
+        s.get("/login?reason=idle", Some(&cookie)).await.status(),
+        200
+    );
     assert!(audit_kinds(&s).await.contains(&"idle_timeout".to_string()));
     // Signing in again while the browser still holds the dead cookie just works.
     let res = s.login(USER_EMAIL, PASSWORD, Some(&cookie)).await;

@@ -144,6 +144,12 @@ on_both_stores!(
             ""
         );
 
+        // A well-formed id the store does not know (e.g. the old id of a session a concurrent
+        // request just regenerated) is not answered with a removal cookie that could race the new one.
+        let res = s.post("me", &[], Some("AAAAAAAAAAAAAAAAAAAAAA")).await;
+        assert_eq!(res.status(), 401);
+        assert!(session_cookie(&res).is_none());
+
         let res = s.post("login", &[("email", USER_EMAIL)], None).await;
         assert_eq!(res.status(), 400, "missing password field");
         let err: serde_json::Value = res.json().await.unwrap();

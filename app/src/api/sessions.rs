@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 /// Most sessions an admin listing or a dry run examines.
 pub const LISTING_LIMIT: usize = 500;
+#[cfg(feature = "ssr")]
 const DRY_RUN_LIMIT: usize = 100_000;
 
 /// Your live sessions, least recently active first, the current one marked.
@@ -91,15 +92,6 @@ pub async fn revoke_other_sessions() -> Result<usize, ApiError> {
         )
         .await;
     Ok(ended)
-}
-
-fn require_admin() -> Result<crate::ssr::auth::Principal, ApiError> {
-    let principal = crate::ssr::context::require_principal()?;
-    if principal.0.role == crate::model::Role::Admin {
-        Ok(principal)
-    } else {
-        Err(ApiError::forbidden())
-    }
 }
 
 /// Everyone's most recently active sessions and active-session counts over the last hours.

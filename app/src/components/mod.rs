@@ -1,11 +1,15 @@
 //! Pieces shared by several pages.
 mod change_password;
+mod countdown;
 mod header;
+mod live;
 mod reauth;
 mod sign_out;
 
 pub use change_password::ChangePassword;
+pub use countdown::ExpiryCountdown;
 pub use header::AppHeader;
+pub use live::{use_live_tick, LiveEvents, LiveTick};
 pub use reauth::{follow_session_end, use_reauth, Reauth, ReauthDialog};
 pub use sign_out::SignOutButton;
 

@@ -63,6 +63,16 @@ pub fn use_reauth() -> Reauth {
 pub fn follow_session_end(err: &ApiError) {
     #[cfg(feature = "hydrate")]
     {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        // Several checks can be in flight when a session ends; the first answer removes the
+        // cookie, so later ones only know "not signed in". The first navigation (the one that
+        // knows why) wins.
+        static LEAVING: AtomicBool = AtomicBool::new(false);
+        if (err.reason.is_some() || err.code == ErrorCode::Unauthorized)
+            && LEAVING.swap(true, Ordering::SeqCst)
+        {
+            return;
+        }
         if let Some(reason) = err.reason {
             let _ = window()
                 .location()

@@ -106,12 +106,19 @@ pub fn require_fresh(state: &ServerState) -> Result<Principal, ApiError> {
     }
 }
 
+/// A signed-in admin (403 for other users).
+pub fn require_admin() -> Result<Principal, ApiError> {
+    let principal = require_principal()?;
+    if principal.0.role == Role::Admin {
+        Ok(principal)
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
 /// A signed-in admin with a fresh password check (403 otherwise).
 pub fn require_fresh_admin(state: &ServerState) -> Result<Principal, ApiError> {
-    let principal = require_principal()?;
-    if principal.0.role != Role::Admin {
-        return Err(ApiError::forbidden());
-    }
+    require_admin()?;
     require_fresh(state)
 }
 

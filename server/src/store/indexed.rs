@@ -1,8 +1,12 @@
 //! A store that keeps the per-user [`SessionIndex`] in step with the records it saves and
 //! deletes.
 use super::SessionIndex;
-use app::ssr::auth::{AuthState, AUTH_KEY};
+use app::ssr::{
+    auth::{AuthState, AUTH_KEY},
+    events::{Event, EventBus},
+};
 use async_trait::async_trait;
+use std::sync::Arc;
 use tower_sessions::{
     session::{Id, Record},
     session_store, SessionStore,
@@ -15,6 +19,7 @@ use tower_sessions::{
 pub struct Indexed<S> {
     inner: S,
     index: SessionIndex,
+    events: Arc<dyn EventBus>,
 }
 
 fn owner(record: &Record) -> Option<(String, i64)> {
@@ -27,9 +32,14 @@ fn backend(err: String) -> session_store::Error {
 }
 
 impl<S: SessionStore> Indexed<S> {
-    /// Wraps `inner`, indexing into `index`.
-    pub fn new(inner: S, index: SessionIndex) -> Self {
-        Self { inner, index }
+    /// Wraps `inner`, indexing into `index` and announcing new signed-in sessions on `events`
+    /// once they are stored (so a listing that reacts to the event finds them).
+    pub fn new(inner: S, index: SessionIndex, events: Arc<dyn EventBus>) -> Self {
+        Self {
+            inner,
+            index,
+            events,
+        }
     }
 
     /// The index.
@@ -80,6 +90,7 @@ impl<S: SessionStore + Clone> SessionStore for Indexed<S> {
                 self.inner.delete(&record.id).await.ok();
                 return Err(backend(err));
             }
+            self.events.publish(Event::SessionStarted { user_id: user });
         }
         Ok(())
     }

@@ -1,0 +1,75 @@
+//! The live event stream in the browser: lists refresh as sessions start and end, and a tab
+//! whose own session was ended learns it at once.
+use leptos::prelude::*;
+
+/// Bumped on every live event; listings re-fetch when it changes.
+#[derive(Clone, Copy)]
+pub struct LiveTick(pub RwSignal<u64>);
+
+/// The tick provided by the app shell.
+pub fn use_live_tick() -> RwSignal<u64> {
+    use_context::<LiveTick>()
+        .map(|t| t.0)
+        .unwrap_or_else(|| RwSignal::new(0))
+}
+
+/// Listens to `/api/events` while mounted (in the browser; the `EventSource` reconnects by
+/// itself). On a session end, and whenever the stream (re)opens, asks the server whether this
+/// tab's session is still alive and goes to the sign-in page with the reason if not.
+#[component]
+pub fn LiveEvents() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        use crate::model::LiveEvent;
+        use leptos::task::spawn_local;
+        use wasm_bindgen::{closure::Closure, JsCast};
+
+        let tick = use_live_tick();
+        Effect::new(move |_| {
+            let Ok(source) = web_sys::EventSource::new("/api/events") else {
+                return;
+            };
+            let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |msg: web_sys::MessageEvent| {
+                    let Some(text) = msg.data().as_string() else {
+                        return;
+                    };
+                    let Ok(event) = serde_json::from_str::<LiveEvent>(&text) else {
+                        return;
+                    };
+                    tick.update(|t| *t += 1);
+                    if event.kind == "session_ended" {
+                        spawn_local(check_own_session());
+                    }
+                },
+            );
+            source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            on_message.forget();
+            // Anything that happened before the stream was open was missed: refresh once, and
+            // check this tab's own session.
+            let on_open = Closure::<dyn FnMut()>::new(move || {
+                tick.update(|t| *t += 1);
+                if let Some(body) = document().body() {
+                    let _ = body.set_attribute("data-live", "open");
+                }
+                spawn_local(check_own_session());
+            });
+            source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+            on_open.forget();
+            let source = send_wrapper::SendWrapper::new(source);
+            on_cleanup(move || source.close());
+        });
+    }
+}
+
+/// Leaves the page when the server says this tab's session ended, and why. A bare 401 is
+/// ignored here: it can be a request that raced this tab's own id regeneration, and the next
+/// action the user takes will find out for sure.
+#[cfg(feature = "hydrate")]
+async fn check_own_session() {
+    if let Err(err) = crate::api::me().await {
+        if err.reason.is_some() {
+            super::follow_session_end(&err);
+        }
+    }
+}

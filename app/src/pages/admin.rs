@@ -1,0 +1,188 @@
+//! The admin dashboard: every live session, live, with revocation, activity and audit trail.
+use super::devices::device_label;
+use crate::{
+    api::{
+        admin_revoke_all, admin_revoke_session, admin_revoke_user, admin_sessions, audit_events,
+    },
+    components::{follow_session_end, format_time, use_live_tick, use_reauth, AppHeader},
+    model::{ActivitySample, SessionInfo},
+};
+use leptos::{prelude::*, task::spawn_local};
+
+fn matches(s: &SessionInfo, filter: &str) -> bool {
+    let filter = filter.trim().to_lowercase();
+    filter.is_empty()
+        || [&s.email, &s.ip, &s.browser, &s.os]
+            .iter()
+            .any(|field| field.to_lowercase().contains(&filter))
+}
+
+fn sort(list: &mut [SessionInfo], by: &str) {
+    match by {
+        "started" => list.sort_by_key(|s| std::cmp::Reverse(s.created_at)),
+        "user" => list.sort_by(|a, b| a.email.cmp(&b.email)),
+        "ip" => list.sort_by(|a, b| a.ip.cmp(&b.ip)),
+        _ => list.sort_by_key(|s| std::cmp::Reverse(s.last_seen)),
+    }
+}
+
+/// Active sessions over time as bars.
+#[component]
+fn ActivityChart(samples: Vec<ActivitySample>) -> impl IntoView {
+    let max = samples.iter().map(|s| s.active).max().unwrap_or(0).max(1);
+    let n = samples.len().max(1);
+    let width = 100.0 / n as f64;
+    let now = samples.last().map(|s| s.active).unwrap_or(0);
+    view! {
+        <figure class="chart">
+            <figcaption>{format!("Active sessions, last {} min · now {now} · peak {max}", n.saturating_sub(1))}</figcaption>
+            <svg viewBox="0 0 100 40" preserveAspectRatio="none" role="img" aria-label="Active sessions over time">
+                {samples.iter().enumerate().map(|(i, s)| {
+                    let h = 38.0 * s.active as f64 / max as f64;
+                    view! { <rect x=format!("{:.3}", i as f64 * width) y=format!("{:.3}", 40.0 - h) width=format!("{:.3}", (width * 0.8).max(0.2)) height=format!("{h:.3}")/> }
+                }).collect_view()}
+            </svg>
+        </figure>
+    }
+}
+
+/// `/admin`.
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let tick = use_live_tick();
+    let reload = RwSignal::new(0u64);
+    let dashboard = Resource::new(move || (tick.get(), reload.get()), |_| admin_sessions());
+    let audit = Resource::new(
+        move || (tick.get(), reload.get()),
+        |_| audit_events(Some(50), None),
+    );
+    let filter = RwSignal::new(String::new());
+    let sort_by = RwSignal::new("active".to_owned());
+    let reauth = use_reauth();
+    let message = RwSignal::new(None::<Result<String, String>>);
+
+    let act = move |what: &'static str, handle: Option<String>, email: Option<String>| {
+        spawn_local(async move {
+            let result = match what {
+                "session" => reauth
+                    .run(|| admin_revoke_session(handle.clone().unwrap_or_default()))
+                    .await
+                    .map(|()| "Session ended.".to_owned()),
+                "user" => reauth
+                    .run(|| admin_revoke_user(email.clone().unwrap_or_default()))
+                    .await
+                    .map(|n| {
+                        format!(
+                            "Ended {n} session(s) of {}.",
+                            email.clone().unwrap_or_default()
+                        )
+                    }),
+                _ => reauth
+                    .run(admin_revoke_all)
+                    .await
+                    .map(|n| format!("Ended {n} session(s). Yours is still signed in.")),
+            };
+            match result {
+                Ok(text) => message.set(Some(Ok(text))),
+                Err(err) if err.reason.is_some() => follow_session_end(&err),
+                Err(err) => message.set(Some(Err(err.message))),
+            }
+            reload.update(|n| *n += 1);
+        });
+    };
+
+    view! {
+        <AppHeader/>
+        <main class="page">
+            <section class="card">
+                <div class="card-head">
+                    <h1>"Live sessions"</h1>
+                    <button type="button" class="danger" on:click=move |_| act("all", None, None)>"Sign out everyone except me"</button>
+                </div>
+                {move || message.get().map(|m| match m {
+                    Ok(text) => view! { <p class="notice" role="status">{text}</p> }.into_any(),
+                    Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
+                })}
+                <div class="toolbar">
+                    <label for="filter">"Filter"</label>
+                    <input id="filter" type="text" placeholder="user, IP or browser" prop:value=move || filter.get()
+                        on:input=move |ev| filter.set(event_target_value(&ev))/>
+                    <label for="sort">"Sort by"</label>
+                    <select id="sort" on:change=move |ev| sort_by.set(event_target_value(&ev))>
+                        <option value="active">"Last active"</option>
+                        <option value="started">"Started"</option>
+                        <option value="user">"User"</option>
+                        <option value="ip">"IP"</option>
+                    </select>
+                </div>
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || dashboard.get().map(|result| match result {
+                        Ok(dash) => {
+                            let mut rows: Vec<_> = dash.sessions.into_iter().filter(|s| matches(s, &filter.get())).collect();
+                            sort(&mut rows, &sort_by.get());
+                            view! {
+                                <ActivityChart samples=dash.activity/>
+                                <div class="table-wrap">
+                                <table data-testid="admin-sessions">
+                                    <thead><tr><th>"User"</th><th>"Device"</th><th>"IP"</th><th>"Started"</th><th>"Last active"</th><th></th></tr></thead>
+                                    <tbody>
+                                        {rows.into_iter().map(|s| {
+                                            let handle = s.handle.clone();
+                                            let email = s.email.clone();
+                                            view! {
+                                                <tr data-email=s.email.clone()>
+                                                    <td>{s.email.clone()} " " <span class="badge muted-badge">{s.role.as_str()}</span>
+                                                        {s.current.then(|| view! { <span class="badge">"You"</span> })}</td>
+                                                    <td>{device_label(&s)}</td>
+                                                    <td>{s.ip.clone()}</td>
+                                                    <td>{format_time(s.created_at)}</td>
+                                                    <td>{format_time(s.last_seen)}</td>
+                                                    <td class="row-actions">
+                                                        {(!s.current).then(|| view! {
+                                                            <button type="button" class="secondary" on:click=move |_| act("session", Some(handle.clone()), None)>"Revoke"</button>
+                                                        })}
+                                                        <button type="button" class="secondary" on:click=move |_| act("user", None, Some(email.clone()))>"All of user"</button>
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                </div>
+                            }.into_any()
+                        }
+                        Err(err) => {
+                            follow_session_end(&err);
+                            view! { <p class="error" role="alert">{err.message}</p> }.into_any()
+                        }
+                    })}
+                </Transition>
+            </section>
+            <section class="card">
+                <h2>"History"</h2>
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || audit.get().map(|result| match result {
+                        Ok(events) => view! {
+                            <div class="table-wrap">
+                            <table data-testid="audit">
+                                <thead><tr><th>"Time"</th><th>"Event"</th><th>"IP"</th><th>"Details"</th></tr></thead>
+                                <tbody>
+                                    {events.into_iter().map(|e| view! {
+                                        <tr>
+                                            <td>{format_time(e.at_ms / 1000)}</td>
+                                            <td><code>{e.kind}</code></td>
+                                            <td>{e.ip.unwrap_or_default()}</td>
+                                            <td>{e.reason.unwrap_or_default()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            </div>
+                        }.into_any(),
+                        Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
+                    })}
+                </Transition>
+            </section>
+        </main>
+    }
+}

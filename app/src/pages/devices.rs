@@ -1,0 +1,92 @@
+//! My devices: the user's live sessions, live, with sign-out per device.
+use crate::{
+    api::{my_sessions, revoke_other_sessions, revoke_session},
+    components::{follow_session_end, format_time, use_live_tick, use_reauth, AppHeader},
+    model::SessionInfo,
+};
+use leptos::{prelude::*, task::spawn_local};
+
+/// A one-line description of a session's device.
+pub fn device_label(s: &SessionInfo) -> String {
+    format!("{} on {}", s.browser, s.os)
+}
+
+/// `/sessions`.
+#[component]
+pub fn DevicesPage() -> impl IntoView {
+    let tick = use_live_tick();
+    let reload = RwSignal::new(0u64);
+    let sessions = Resource::new(move || (tick.get(), reload.get()), |_| my_sessions());
+    let reauth = use_reauth();
+    let message = RwSignal::new(None::<Result<String, String>>);
+
+    let sign_out = move |handle: String| {
+        spawn_local(async move {
+            match reauth.run(|| revoke_session(handle.clone())).await {
+                Ok(()) => message.set(Some(Ok("That device was signed out.".into()))),
+                Err(err) if err.reason.is_some() => follow_session_end(&err),
+                Err(err) => message.set(Some(Err(err.message))),
+            }
+            reload.update(|n| *n += 1);
+        });
+    };
+    let sign_out_others = move |_| {
+        spawn_local(async move {
+            match reauth.run(revoke_other_sessions).await {
+                Ok(n) => message.set(Some(Ok(format!(
+                    "Signed out {n} other device{}.",
+                    if n == 1 { "" } else { "s" }
+                )))),
+                Err(err) if err.reason.is_some() => follow_session_end(&err),
+                Err(err) => message.set(Some(Err(err.message))),
+            }
+            reload.update(|n| *n += 1);
+        });
+    };
+
+    view! {
+        <AppHeader/>
+        <main class="page">
+            <section class="card">
+                <div class="card-head">
+                    <h1>"My devices"</h1>
+                    <button type="button" class="danger" on:click=sign_out_others>"Sign out all other devices"</button>
+                </div>
+                {move || message.get().map(|m| match m {
+                    Ok(text) => view! { <p class="notice" role="status">{text}</p> }.into_any(),
+                    Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
+                })}
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || sessions.get().map(|result| match result {
+                        Ok(list) => view! {
+                            <ul class="devices" data-testid="devices">
+                                {list.into_iter().rev().map(|s| {
+                                    let handle = s.handle.clone();
+                                    view! {
+                                        <li class="device" data-current=s.current.to_string()>
+                                            <div>
+                                                <strong>{device_label(&s)}</strong>
+                                                {s.current.then(|| view! { <span class="badge">"This device"</span> })}
+                                                {s.remembered.then(|| view! { <span class="badge muted-badge">"Remembered"</span> })}
+                                                <div class="muted small">
+                                                    {format!("{} · {} · started {} · last active {}", s.device, s.ip, format_time(s.created_at), format_time(s.last_seen))}
+                                                </div>
+                                            </div>
+                                            {(!s.current).then(|| view! {
+                                                <button type="button" class="secondary" on:click=move |_| sign_out(handle.clone())>"Sign out"</button>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(err) => {
+                            follow_session_end(&err);
+                            view! { <p class="error" role="alert">{err.message}</p> }.into_any()
+                        }
+                    })}
+                </Transition>
+            </section>
+        </main>
+    }
+}
