@@ -78,6 +78,26 @@ const MAX_REMEMBER: i64 = 400 * 86400;
 const MAX_SESSIONS: i64 = 1000;
 
 impl Policy {
+    /// A policy from the API's form fields, checked: every problem is listed.
+    pub fn from_form(
+        idle_timeout_secs: i64,
+        absolute_timeout_secs: i64,
+        reauth_window_secs: i64,
+        fingerprint_mode: &str,
+        remember_me_secs: i64,
+        max_sessions_per_user: i64,
+    ) -> Result<Self, Vec<String>> {
+        let policy = Policy {
+            idle_timeout_secs,
+            absolute_timeout_secs,
+            reauth_window_secs,
+            fingerprint_mode: fingerprint_mode.parse().map_err(|e| vec![e])?,
+            remember_me_secs,
+            max_sessions_per_user,
+        };
+        policy.validate().map(|()| policy)
+    }
+
     /// Checks every value; the messages are meant for the person editing the policy.
     pub fn validate(&self) -> Result<(), Vec<String>> {
         let mut errors = Vec::new();

@@ -15,7 +15,7 @@ use app::{
         },
         context::ServerState,
         cookies::{REMEMBER_COOKIE, SESSION_COOKIE},
-        lifecycle::{save_auth, start_session},
+        lifecycle::{end_everywhere, save_auth, start_session},
         remember::Redeemed,
     },
 };
@@ -269,19 +269,14 @@ async fn remember(
             Ok(Some(Verdict::SignedIn(auth)))
         }
         Redeemed::Theft { user_id } => {
-            let ended = state
-                .registry
-                .end_all(&user_id, None, EndReason::Theft)
-                .await
-                .map_err(app::ssr::context::store_unavailable)?;
-            let revoked = state.remember.revoke_user(&user_id).await.map_err(db)?;
+            let ended = end_everywhere(state, &user_id, None, EndReason::Theft).await?;
             session.flush().await.map_err(store_failed)?;
             state
                 .audit
                 .record(
                     AuditEvent::new(AuditKind::RememberTheft, Some(&user_id))
                         .client(client)
-                        .reason(format!("replayed remember-me token: {ended} sessions and {revoked} tokens ended")),
+                        .reason(format!("replayed remember-me token: {ended} sessions and every remember-me token ended")),
                 )
                 .await;
             cookies.push(REMEMBER_COOKIE.removal());

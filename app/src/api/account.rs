@@ -31,16 +31,13 @@ pub async fn change_password(
     let mut ended = 0;
     if !keep_others {
         let current = current_key()?;
-        ended = state
-            .registry
-            .end_all(&user_id, current.as_deref(), EndReason::PasswordChanged)
-            .await
-            .map_err(store_unavailable)?;
-        state
-            .remember
-            .revoke_user(&user_id)
-            .await
-            .map_err(db_unavailable)?;
+        ended = crate::ssr::lifecycle::end_everywhere(
+            &state,
+            &user_id,
+            current.as_deref(),
+            EndReason::PasswordChanged,
+        )
+        .await?;
         append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
     }
     let auth = AuthState {

@@ -17,17 +17,15 @@ pub async fn set_policy(
 
     let state = server_state()?;
     let admin = require_fresh_admin(&state)?;
-    let policy = Policy {
+    let policy = Policy::from_form(
         idle_timeout_secs,
         absolute_timeout_secs,
         reauth_window_secs,
-        fingerprint_mode: fingerprint_mode.parse().map_err(ApiError::bad_request)?,
+        &fingerprint_mode,
         remember_me_secs,
         max_sessions_per_user,
-    };
-    policy
-        .validate()
-        .map_err(|errors| ApiError::bad_request(errors.join(" ")))?;
+    )
+    .map_err(|errors| ApiError::bad_request(errors.join(" ")))?;
     state
         .policy
         .save(&policy, &admin.0.user_id, state.clock.now())
@@ -79,16 +77,9 @@ pub async fn admin_set_access(
         .update_access(&user.id, role, disabled)
         .await
         .map_err(db_unavailable)?;
-    let ended = state
-        .registry
-        .end_all(&user.id, None, EndReason::RoleChanged)
-        .await
-        .map_err(store_unavailable)?;
-    state
-        .remember
-        .revoke_user(&user.id)
-        .await
-        .map_err(db_unavailable)?;
+    let ended =
+        crate::ssr::lifecycle::end_everywhere(&state, &user.id, None, EndReason::RoleChanged)
+            .await?;
     state
         .audit
         .record(

@@ -73,16 +73,13 @@ pub async fn revoke_other_sessions() -> Result<usize, ApiError> {
     let state = server_state()?;
     let principal = require_fresh(&state)?;
     let current = current_key()?;
-    let ended = state
-        .registry
-        .end_all(&principal.0.user_id, current.as_deref(), EndReason::Revoked)
-        .await
-        .map_err(store_unavailable)?;
-    state
-        .remember
-        .revoke_user(&principal.0.user_id)
-        .await
-        .map_err(db_unavailable)?;
+    let ended = crate::ssr::lifecycle::end_everywhere(
+        &state,
+        &principal.0.user_id,
+        current.as_deref(),
+        EndReason::Revoked,
+    )
+    .await?;
     state
         .audit
         .record(
@@ -177,16 +174,13 @@ pub async fn admin_revoke_user(email: String) -> Result<usize, ApiError> {
     } else {
         None
     };
-    let ended = state
-        .registry
-        .end_all(&user.id, keep.as_deref(), EndReason::Revoked)
-        .await
-        .map_err(store_unavailable)?;
-    state
-        .remember
-        .revoke_user(&user.id)
-        .await
-        .map_err(db_unavailable)?;
+    let ended = crate::ssr::lifecycle::end_everywhere(
+        &state,
+        &user.id,
+        keep.as_deref(),
+        EndReason::Revoked,
+    )
+    .await?;
     state
         .audit
         .record(
@@ -259,17 +253,15 @@ pub async fn policy_dry_run(
     use crate::{policy::Policy, ssr::context::*};
     let state = server_state()?;
     require_admin()?;
-    let policy = Policy {
+    let policy = Policy::from_form(
         idle_timeout_secs,
         absolute_timeout_secs,
         reauth_window_secs,
-        fingerprint_mode: fingerprint_mode.parse().map_err(ApiError::bad_request)?,
+        &fingerprint_mode,
         remember_me_secs,
         max_sessions_per_user,
-    };
-    policy
-        .validate()
-        .map_err(|errors| ApiError::bad_request(errors.join(" ")))?;
+    )
+    .map_err(|errors| ApiError::bad_request(errors.join(" ")))?;
     let now = state.clock.now();
     let sessions = state
         .registry

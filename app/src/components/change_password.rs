@@ -1,5 +1,5 @@
 //! The change-password card (a sensitive action: asks for the password when needed).
-use super::{follow_session_end, use_reauth};
+use super::{follow_session_end, use_reauth, Outcome};
 use crate::api::change_password;
 use leptos::{prelude::*, task::spawn_local};
 
@@ -41,10 +41,7 @@ pub fn ChangePassword() -> impl IntoView {
         <section class="card">
             <h2>"Change password"</h2>
             <form class="stack" on:submit=submit>
-                {move || outcome.get().map(|o| match o {
-                    Ok(msg) => view! { <p class="notice" role="status">{msg}</p> }.into_any(),
-                    Err(msg) => view! { <p class="error" role="alert">{msg}</p> }.into_any(),
-                })}
+                <Outcome outcome=outcome/>
                 <label for="new-password">"New password"</label>
                 <input id="new-password" type="password" autocomplete="new-password" minlength="10" required
                     prop:value=move || new_password.get()

@@ -4,7 +4,7 @@ use crate::{
     api::{
         admin_revoke_all, admin_revoke_session, admin_revoke_user, admin_sessions, audit_events,
     },
-    components::{follow_session_end, format_time, use_live_tick, use_reauth, AppHeader},
+    components::{follow_session_end, format_time, use_live_tick, use_reauth, AppHeader, Outcome},
     model::{ActivitySample, SessionInfo},
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -99,10 +99,7 @@ pub fn AdminPage() -> impl IntoView {
                     <h1>"Live sessions"</h1>
                     <button type="button" class="danger" on:click=move |_| act("all", None, None)>"Sign out everyone except me"</button>
                 </div>
-                {move || message.get().map(|m| match m {
-                    Ok(text) => view! { <p class="notice" role="status">{text}</p> }.into_any(),
-                    Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
-                })}
+                <Outcome outcome=message/>
                 <div class="toolbar">
                     <label for="filter">"Filter"</label>
                     <input id="filter" type="text" placeholder="user, IP or browser" prop:value=move || filter.get()

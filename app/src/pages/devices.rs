@@ -1,7 +1,7 @@
 //! My devices: the user's live sessions, live, with sign-out per device.
 use crate::{
     api::{my_sessions, revoke_other_sessions, revoke_session},
-    components::{follow_session_end, format_time, use_live_tick, use_reauth, AppHeader},
+    components::{follow_session_end, format_time, use_live_tick, use_reauth, AppHeader, Outcome},
     model::SessionInfo,
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -52,10 +52,7 @@ pub fn DevicesPage() -> impl IntoView {
                     <h1>"My devices"</h1>
                     <button type="button" class="danger" on:click=sign_out_others>"Sign out all other devices"</button>
                 </div>
-                {move || message.get().map(|m| match m {
-                    Ok(text) => view! { <p class="notice" role="status">{text}</p> }.into_any(),
-                    Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
-                })}
+                <Outcome outcome=message/>
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || sessions.get().map(|result| match result {
                         Ok(list) => view! {

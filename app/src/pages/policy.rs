@@ -2,7 +2,7 @@
 //! save.
 use crate::{
     api::{get_policy, policy_dry_run, set_policy},
-    components::{follow_session_end, use_reauth, AppHeader},
+    components::{follow_session_end, use_reauth, AppHeader, Outcome},
     policy::{FingerprintMode, Policy},
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -126,10 +126,7 @@ fn PolicyForm(policy: Policy) -> impl IntoView {
             <ul class="problems" aria-live="polite">
                 {move || problems().into_iter().map(|p| view! { <li class="error">{p}</li> }).collect_view()}
             </ul>
-            {move || outcome.get().map(|o| match o {
-                Ok(text) => view! { <p class="notice" role="status">{text}</p> }.into_any(),
-                Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
-            })}
+            <Outcome outcome=outcome/>
             <div class="actions">
                 <button type="button" class="secondary" on:click=dry_run disabled=move || !problems().is_empty()>"Preview effect"</button>
                 <button type="submit" class="primary" disabled=move || !problems().is_empty()>"Save policy"</button>

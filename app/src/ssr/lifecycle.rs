@@ -98,3 +98,24 @@ pub async fn regenerate(
         .await;
     Ok(())
 }
+
+/// Ends every session of a user except `keep`, and every remember-me token first: a tab told
+/// of the end must not be able to sign itself back in with a token that is about to go.
+/// Returns how many sessions ended.
+pub async fn end_everywhere(
+    state: &ServerState,
+    user_id: &str,
+    keep: Option<&str>,
+    reason: EndReason,
+) -> Result<usize, ApiError> {
+    state
+        .remember
+        .revoke_user(user_id)
+        .await
+        .map_err(super::context::db_unavailable)?;
+    state
+        .registry
+        .end_all(user_id, keep, reason)
+        .await
+        .map_err(store_unavailable)
+}

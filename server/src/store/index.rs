@@ -121,16 +121,13 @@ impl SessionIndex {
                 .zrange(ns.user_set(user_id), 0, -1, None, false, None, false)
                 .await
                 .map_err(err),
-            SessionIndex::Sql(db) => sqlx::query(
+            SessionIndex::Sql(db) => sqlx::query_scalar(
                 "SELECT skey FROM session_index WHERE user_id = $1 ORDER BY last_seen ASC",
             )
             .bind(user_id)
             .fetch_all(db)
             .await
-            .map_err(err)?
-            .into_iter()
-            .map(|row| row.try_get::<String, _>(0).map_err(err))
-            .collect(),
+            .map_err(err),
         }
     }
 
@@ -142,16 +139,13 @@ impl SessionIndex {
                 .zrange(ns.live_set(), 0, limit as i64 - 1, None, true, None, false)
                 .await
                 .map_err(err),
-            SessionIndex::Sql(db) => {
-                sqlx::query("SELECT skey FROM session_index ORDER BY last_seen DESC LIMIT $1")
-                    .bind(limit as i64)
-                    .fetch_all(db)
-                    .await
-                    .map_err(err)?
-                    .into_iter()
-                    .map(|row| row.try_get::<String, _>(0).map_err(err))
-                    .collect()
-            }
+            SessionIndex::Sql(db) => sqlx::query_scalar(
+                "SELECT skey FROM session_index ORDER BY last_seen DESC LIMIT $1",
+            )
+            .bind(limit as i64)
+            .fetch_all(db)
+            .await
+            .map_err(err),
         }
     }
 
