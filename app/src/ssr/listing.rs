@@ -4,15 +4,25 @@ use crate::{model::SessionInfo, policy::Policy};
 
 /// Browser, OS and device class from a User-Agent (woothee).
 pub fn describe_agent(user_agent: &str) -> (String, String, String) {
+    let known = |v: &str, fallback: &str| {
+        if v.is_empty() || v == "UNKNOWN" {
+            fallback.to_owned()
+        } else {
+            v.to_owned()
+        }
+    };
     match woothee::parser::Parser::new().parse(user_agent) {
         Some(ua) => {
-            let browser = match (ua.name, ua.version) {
-                (name, "UNKNOWN" | "") => name.to_owned(),
-                (name, version) => {
-                    format!("{name} {}", version.split('.').next().unwrap_or(version))
-                }
+            let name = known(ua.name, "Unknown browser");
+            let browser = match ua.version {
+                "UNKNOWN" | "" => name,
+                version => format!("{name} {}", version.split('.').next().unwrap_or(version)),
             };
-            (browser, ua.os.to_owned(), ua.category.to_owned())
+            (
+                browser,
+                known(ua.os, "Unknown OS"),
+                known(ua.category, "unknown"),
+            )
         }
         None => (
             "Unknown browser".into(),
