@@ -82,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
         events.clone(),
     );
     let store = Arc::new(HashedIds::new(indexed.clone()));
-    let registry = Registry::new(indexed, events, Clock::default());
+    let registry = Registry::new(indexed, events, Clock::default(), 3600);
 
     let before = used_memory(&pool).await;
     let now = Clock::default().now();

@@ -18,6 +18,9 @@ pub struct Config {
     /// Prefix of Hallpass's own Redis keys and channel (index, ended sessions, events).
     #[arg(long, env = "HALLPASS_REDIS_NAMESPACE", default_value = "hallpass")]
     pub redis_namespace: String,
+    /// How long the reason a session ended is kept, so its tab can be told (seconds).
+    #[arg(long, env = "HALLPASS_HISTORY_SECS", default_value_t = crate::store::DEFAULT_HISTORY_SECS)]
+    pub history_secs: i64,
     /// Email of the first admin, created at start when there are no users yet.
     #[arg(long, env = "HALLPASS_ADMIN_EMAIL")]
     pub admin_email: Option<String>,
@@ -42,6 +45,7 @@ impl Config {
             database_url: database_url.into(),
             redis_url,
             redis_namespace: "hallpass".into(),
+            history_secs: crate::store::DEFAULT_HISTORY_SECS,
             admin_email: None,
             admin_password: None,
             trusted_proxies: Vec::new(),

@@ -99,6 +99,7 @@ impl Hallpass {
                 indexed.clone(),
                 events.clone(),
                 clock.clone(),
+                config.history_secs,
             )),
             events,
             clock,

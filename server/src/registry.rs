@@ -22,15 +22,24 @@ pub struct Registry {
     store: Indexed<Backend>,
     events: Arc<dyn EventBus>,
     clock: Clock,
+    /// How long the reason a session ended is kept.
+    history_secs: i64,
 }
 
 impl Registry {
-    /// A registry over `store` (the indexed store, keyed by storage keys).
-    pub fn new(store: Indexed<Backend>, events: Arc<dyn EventBus>, clock: Clock) -> Self {
+    /// A registry over `store` (the indexed store, keyed by storage keys) that remembers why
+    /// sessions ended for `history_secs`.
+    pub fn new(
+        store: Indexed<Backend>,
+        events: Arc<dyn EventBus>,
+        clock: Clock,
+        history_secs: i64,
+    ) -> Self {
         Self {
             store,
             events,
             clock,
+            history_secs,
         }
     }
 }
@@ -95,7 +104,7 @@ impl SessionRegistry for Registry {
     ) -> Result<(), RegistryError> {
         self.store
             .index()
-            .record_end(key, user_id, reason, self.clock.now())
+            .record_end(key, user_id, reason, self.clock.now(), self.history_secs)
             .await
             .map_err(failed)?;
         self.events.publish(Event::SessionEnded {

@@ -8,8 +8,8 @@ use tower_sessions_redis_store::fred::{
     types::sorted_sets::Ordering,
 };
 
-/// How long the reason a session ended is kept, so its tab can be told.
-pub const ENDED_KEEP_SECS: i64 = 24 * 3600;
+/// How long the reason a session ended is kept by default (`HALLPASS_HISTORY_SECS`).
+pub const DEFAULT_HISTORY_SECS: i64 = 24 * 3600;
 
 /// An index failure.
 pub type IndexResult<T> = Result<T, String>;
@@ -186,13 +186,14 @@ impl SessionIndex {
         }
     }
 
-    /// Remembers for a day why a session ended.
+    /// Remembers for `keep_secs` why a session ended.
     pub async fn record_end(
         &self,
         key: &str,
         user_id: &str,
         reason: EndReason,
         now: i64,
+        keep_secs: i64,
     ) -> IndexResult<()> {
         match self {
             SessionIndex::Redis(pool, ns) => {
@@ -200,7 +201,7 @@ impl SessionIndex {
                     .set(
                         ns.ended_key(key),
                         reason.code(),
-                        Some(Expiration::EX(ENDED_KEEP_SECS)),
+                        Some(Expiration::EX(keep_secs)),
                         None,
                         false,
                     )
@@ -220,7 +221,7 @@ impl SessionIndex {
                 .await
                 .map_err(err)?;
                 sqlx::query("DELETE FROM session_ends WHERE ended_at < $1")
-                    .bind(now - ENDED_KEEP_SECS)
+                    .bind(now - keep_secs)
                     .execute(db)
                     .await
                     .map_err(err)?;

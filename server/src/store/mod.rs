@@ -8,7 +8,7 @@ mod indexed;
 
 pub use backend::Backend;
 pub use hashed::HashedIds;
-pub use index::{Namespace, SessionIndex};
+pub use index::{Namespace, SessionIndex, DEFAULT_HISTORY_SECS};
 pub use indexed::Indexed;
 
 /// The store the request path uses.
