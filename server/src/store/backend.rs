@@ -5,10 +5,16 @@ use tower_sessions::{
     session_store, SessionStore,
 };
 use tower_sessions_redis_store::{
-    fred::prelude::{ClientLike, Config as RedisConfig, Pool, ReconnectPolicy},
+    fred::prelude::{
+        ClientLike, Config as RedisConfig, ConnectionConfig, PerformanceConfig, Pool,
+        ReconnectPolicy,
+    },
     RedisStore,
 };
 use tower_sessions_sqlx_store::{sqlx, PostgresStore, SqliteStore};
+
+/// How long one Redis command may take before the request fails closed.
+pub const REDIS_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// One of the published tower-sessions stores.
 #[derive(Clone, Debug)]
@@ -25,10 +31,21 @@ impl Backend {
     /// Connects a pool to Redis; fred keeps reconnecting in the background after an outage.
     pub async fn redis_pool(url: &str) -> anyhow::Result<Pool> {
         let config = RedisConfig::from_url(url)?;
+        // Fail fast while Redis is away: a request answers 503 within a second instead of
+        // waiting for a reconnect (fred keeps reconnecting every 200 ms in the background).
+        let perf = PerformanceConfig {
+            default_command_timeout: REDIS_COMMAND_TIMEOUT,
+            ..Default::default()
+        };
+        let connection = ConnectionConfig {
+            connection_timeout: REDIS_COMMAND_TIMEOUT,
+            max_command_attempts: 1,
+            ..Default::default()
+        };
         let pool = Pool::new(
             config,
-            None,
-            None,
+            Some(perf),
+            Some(connection),
             Some(ReconnectPolicy::new_constant(0, 200)),
             4,
         )?;

@@ -9,12 +9,14 @@ use reqwest::{header, redirect::Policy, Client, Response};
 use std::net::SocketAddr;
 
 /// Which session store a test server uses.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum StoreKind {
     /// Sessions in the SQLite database.
     Sqlite,
     /// Sessions in Redis (`HALLPASS_TEST_REDIS_URL`, default the local one).
     Redis,
+    /// Sessions in the Redis at this URL.
+    RedisAt(String),
 }
 
 pub const ADMIN_EMAIL: &str = "admin@example.test";
@@ -52,6 +54,27 @@ impl TestServer {
         server
     }
 
+    /// A server whose sessions live in the Redis at `url` (with its own database).
+    pub async fn start_with_redis(url: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = format!("sqlite://{}/hallpass.db?mode=rwc", dir.path().display());
+        let namespace = format!("test-{:016x}", rand::random::<u64>());
+        let server = Self::start_on(
+            StoreKind::RedisAt(url.to_owned()),
+            &database_url,
+            &namespace,
+            dir,
+        )
+        .await;
+        server
+            .hallpass
+            .users()
+            .create(USER_EMAIL, PASSWORD, Role::User)
+            .await
+            .expect("user created");
+        server
+    }
+
     /// A second instance sharing this one's database (and Redis, for the Redis kind).
     pub async fn peer(&self, kind: StoreKind) -> Self {
         Self::start_on(
@@ -70,7 +93,11 @@ impl TestServer {
         dir: tempfile::TempDir,
     ) -> Self {
         let database_url = database_url.to_owned();
-        let redis = matches!(kind, StoreKind::Redis).then(redis_url);
+        let redis = match kind {
+            StoreKind::Sqlite => None,
+            StoreKind::Redis => Some(redis_url()),
+            StoreKind::RedisAt(url) => Some(url),
+        };
         let mut config = Config::new(&database_url, redis);
         config.redis_namespace = namespace.to_owned();
         config.admin_email = Some(ADMIN_EMAIL.into());
