@@ -24,17 +24,17 @@ async function signIn(email) {
 }
 
 const admin = await browser.newContext({ baseURL: base });
-const login = await admin.request.post('/api/login', { form: { email: 'admin@example.test', password } });
+const login = await admin.request.post('/api/login', { headers: { origin: base }, form: { email: 'admin@example.test', password } });
 const adminCookie = login.headers()['set-cookie'].split(';')[0];
 
 const samples = [];
 for (let i = 0; i < runs; i++) {
   const user = await signIn('user@example.test');
-  const list = await (await admin.request.post('/api/admin_sessions', { headers: { cookie: adminCookie } })).json();
+  const list = await (await admin.request.post('/api/admin_sessions', { headers: { cookie: adminCookie, origin: base } })).json();
   const target = list.sessions.filter((s) => s.email === 'user@example.test').sort((a, b) => b.created_at - a.created_at)[0];
   const left = user.page.waitForURL(/reason=revoked/, { timeout: 5000 }).then(() => performance.now());
   const start = performance.now();
-  const res = await admin.request.post('/api/admin_revoke_session', { headers: { cookie: adminCookie }, form: { handle: target.handle } });
+  const res = await admin.request.post('/api/admin_revoke_session', { headers: { cookie: adminCookie, origin: base }, form: { handle: target.handle } });
   if (res.status() !== 200) throw new Error(`revoke failed: ${res.status()} ${await res.text()}`);
   samples.push((await left) - start);
   await user.context.close();

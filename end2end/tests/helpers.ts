@@ -29,11 +29,14 @@ export async function signIn(page: Page, who = USER, remember = false) {
 
 /** Sets the policy through the API as the admin (its own request context, fresh sign-in). */
 export async function setPolicy(request: APIRequestContext, baseURL: string, idle: number, absolute = 28800) {
-  const login = await request.post(`${baseURL}/api/login`, { form: { email: ADMIN.email, password: ADMIN.password } });
+  const login = await request.post(`${baseURL}/api/login`, {
+    headers: { origin: baseURL },
+    form: { email: ADMIN.email, password: ADMIN.password },
+  });
   expect(login.status()).toBe(200);
   const cookie = login.headers()['set-cookie'].split(';')[0];
   const res = await request.post(`${baseURL}/api/set_policy`, {
-    headers: { cookie },
+    headers: { cookie, origin: baseURL },
     form: {
       idle_timeout_secs: String(idle),
       absolute_timeout_secs: String(absolute),

@@ -57,6 +57,26 @@ test('sign out ends the session and the back button shows nothing signed-in', as
   await expect(page.getByText(USER.email)).toHaveCount(0);
 
   // The old cookie, replayed by hand, is dead on the server too.
-  const replay = await page.request.post('/api/me', { headers: { cookie: `${COOKIE}=${before.value}` } });
+  const replay = await page.request.post('/api/me', {
+    headers: { cookie: `${COOKIE}=${before.value}`, origin: new URL(page.url()).origin },
+  });
   expect(replay.status()).toBe(401);
+});
+
+test('a form on another site cannot sign the user out', async ({ page, context, baseURL }) => {
+  await signIn(page);
+  // localhost and 127.0.0.1 are different sites: this page plays the attacker's.
+  const port = new URL(baseURL!).port;
+  const attacker = await context.newPage();
+  await attacker.goto(`http://localhost:${port}/login`);
+  await attacker.evaluate((target) => {
+    const form = document.createElement('form');
+    form.method = 'POST';
+    form.action = target;
+    document.body.appendChild(form);
+    form.submit();
+  }, `${baseURL}/api/logout`);
+  await expect(attacker.locator('body')).toContainText('Cross-site request refused.');
+  await page.reload();
+  await expect(page.getByTestId('me-email')).toHaveText(USER.email);
 });

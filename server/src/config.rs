@@ -27,6 +27,10 @@ pub struct Config {
     /// Password of the first admin; when missing a random one is generated and printed once.
     #[arg(long, env = "HALLPASS_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+    /// The origins the app is served from (comma-separated, e.g. `https://hallpass.example`);
+    /// state-changing requests from anywhere else are refused. Default: the request's own host.
+    #[arg(long, env = "HALLPASS_PUBLIC_ORIGIN", value_delimiter = ',')]
+    pub public_origin: Vec<String>,
     /// Peers allowed to set `X-Forwarded-For` (comma-separated IPs).
     #[arg(long, env = "HALLPASS_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
@@ -49,6 +53,7 @@ impl Config {
             admin_email: None,
             admin_password: None,
             trusted_proxies: Vec::new(),
+            public_origin: Vec::new(),
             addr: ([127, 0, 0, 1], 3000).into(),
             site_root: "target/site".into(),
         }

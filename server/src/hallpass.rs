@@ -3,6 +3,7 @@ use crate::{
     api_errors, bootstrap,
     client::{self, TrustedProxies},
     config::Config,
+    csrf::{self, AllowedOrigins},
     guard, live,
     session::{self, Sessions},
     store::{Backend, HashedIds},
@@ -49,6 +50,7 @@ pub struct Hallpass {
     state: ServerState,
     sessions: Sessions,
     trusted_proxies: TrustedProxies,
+    allowed_origins: AllowedOrigins,
 }
 
 impl Hallpass {
@@ -115,6 +117,7 @@ impl Hallpass {
             },
             state,
             trusted_proxies: TrustedProxies(Arc::new(config.trusted_proxies.clone())),
+            allowed_origins: AllowedOrigins(Arc::new(config.public_origin.clone())),
         })
     }
 
@@ -160,6 +163,10 @@ impl Hallpass {
             .layer(from_fn(api_errors::map_status))
             .layer(from_fn_with_state(self.state.clone(), guard::guard))
             .layer(from_fn_with_state(self.sessions.clone(), session::manage))
+            .layer(from_fn_with_state(
+                self.allowed_origins.clone(),
+                csrf::check,
+            ))
             .layer(from_fn_with_state(
                 self.trusted_proxies.clone(),
                 client::identify,

@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod csrf;
 pub mod events;
 pub mod guard;
 pub mod live;

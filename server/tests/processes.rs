@@ -58,6 +58,7 @@ async fn ready(client: &Client, base: &str) {
 async fn login(client: &Client, base: &str, email: &str) -> String {
     let res = client
         .post(format!("{base}/api/login"))
+        .header(header::ORIGIN, base)
         .header(header::USER_AGENT, USER_AGENT)
         .form(&[("email", email), ("password", PASSWORD)])
         .send()
@@ -76,6 +77,7 @@ async fn post(
 ) -> reqwest::Response {
     client
         .post(format!("{base}/api/{endpoint}"))
+        .header(header::ORIGIN, base)
         .header(header::USER_AGENT, USER_AGENT)
         .header(header::COOKIE, format!("__Host-hallpass={cookie}"))
         .form(form)

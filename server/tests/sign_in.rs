@@ -130,6 +130,7 @@ on_both_stores!(
             .client
             .post(format!("{}/api/me", s.base))
             .header(header::COOKIE, twice)
+            .header(header::ORIGIN, &s.base)
             .send()
             .await
             .unwrap();
@@ -162,5 +163,48 @@ on_both_stores!(
         let status = res.status();
         let body = res.text().await.unwrap();
         assert_eq!(status, 413, "{body}");
+    }
+);
+
+on_both_stores!(
+    cross_site_requests_are_refused,
+    |s: TestServer| async move {
+        let cookie = s.session_for(USER_EMAIL).await;
+        let logout = |headers: Vec<(&'static str, String)>| {
+            let mut req = s
+                .client
+                .post(format!("{}/api/logout", s.base))
+                .header(header::USER_AGENT, common::USER_AGENT)
+                .header(header::COOKIE, format!("{COOKIE_NAME}={cookie}"));
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            req.send()
+        };
+        for attack in [
+            vec![
+                ("sec-fetch-site", "cross-site".to_owned()),
+                ("origin", "http://localhost:1".to_owned()),
+            ],
+            vec![("origin", "null".to_owned())],
+            vec![("origin", format!("{}.evil.test", s.base))],
+            vec![],
+        ] {
+            let res = logout(attack.clone()).await.unwrap();
+            assert_eq!(res.status(), 403, "{attack:?}");
+            assert_eq!(
+                res.json::<serde_json::Value>().await.unwrap()["code"],
+                "FORBIDDEN"
+            );
+        }
+        assert_eq!(
+            s.post("me", &[], Some(&cookie)).await.status(),
+            200,
+            "the session survived every attempt"
+        );
+        let res = logout(vec![("sec-fetch-site", "same-origin".to_owned())])
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
     }
 );

@@ -135,6 +135,7 @@ impl TestServer {
         let mut req = self
             .client
             .post(format!("{}/api/{endpoint}", self.base))
+            .header(header::ORIGIN, &self.base)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::USER_AGENT, USER_AGENT)
             .body(serde_urlencoded(form));
@@ -166,6 +167,7 @@ impl TestServer {
     ) -> Response {
         self.client
             .post(format!("{}/api/{endpoint}", self.base))
+            .header(header::ORIGIN, &self.base)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::USER_AGENT, user_agent)
             .header(header::COOKIE, cookie_header)
