@@ -65,17 +65,18 @@ test('sign out ends the session and the back button shows nothing signed-in', as
 
 test('a form on another site cannot sign the user out', async ({ page, context, baseURL }) => {
   await signIn(page);
-  // localhost and 127.0.0.1 are different sites: this page plays the attacker's.
+  // localhost and 127.0.0.1 are different sites: a page on localhost plays the attacker's
+  // (served by the test itself, so it has none of our headers).
   const port = new URL(baseURL!).port;
+  const evil = `http://localhost:${port}/evil`;
+  await context.route(evil, (route) =>
+    route.fulfill({
+      contentType: 'text/html',
+      body: `<form method="post" action="${baseURL}/api/logout"></form><script>document.forms[0].submit()</script>`,
+    }),
+  );
   const attacker = await context.newPage();
-  await attacker.goto(`http://localhost:${port}/login`);
-  await attacker.evaluate((target) => {
-    const form = document.createElement('form');
-    form.method = 'POST';
-    form.action = target;
-    document.body.appendChild(form);
-    form.submit();
-  }, `${baseURL}/api/logout`);
+  await attacker.goto(evil);
   await expect(attacker.locator('body')).toContainText('Cross-site request refused.');
   await page.reload();
   await expect(page.getByTestId('me-email')).toHaveText(USER.email);

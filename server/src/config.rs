@@ -31,6 +31,10 @@ pub struct Config {
     /// state-changing requests from anywhere else are refused. Default: the request's own host.
     #[arg(long, env = "HALLPASS_PUBLIC_ORIGIN", value_delimiter = ',')]
     pub public_origin: Vec<String>,
+    /// Served over TLS (directly or behind a TLS proxy): send HSTS. Implied by an https
+    /// public origin.
+    #[arg(long, env = "HALLPASS_TLS")]
+    pub tls: bool,
     /// Peers allowed to set `X-Forwarded-For` (comma-separated IPs).
     #[arg(long, env = "HALLPASS_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
@@ -54,6 +58,7 @@ impl Config {
             admin_password: None,
             trusted_proxies: Vec::new(),
             public_origin: Vec::new(),
+            tls: false,
             addr: ([127, 0, 0, 1], 3000).into(),
             site_root: "target/site".into(),
         }

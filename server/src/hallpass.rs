@@ -4,7 +4,9 @@ use crate::{
     client::{self, TrustedProxies},
     config::Config,
     csrf::{self, AllowedOrigins},
-    guard, live,
+    guard,
+    headers::{self, CspNonce},
+    live,
     session::{self, Sessions},
     store::{Backend, HashedIds},
 };
@@ -33,7 +35,11 @@ use axum::{
     routing::get,
     Router,
 };
-use leptos::{config::LeptosOptions, prelude::provide_context};
+use leptos::{
+    config::LeptosOptions,
+    nonce::Nonce,
+    prelude::{provide_context, use_context},
+};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{net::SocketAddr, sync::Arc};
 use tokio::sync::broadcast;
@@ -51,6 +57,7 @@ pub struct Hallpass {
     sessions: Sessions,
     trusted_proxies: TrustedProxies,
     allowed_origins: AllowedOrigins,
+    hsts: bool,
 }
 
 impl Hallpass {
@@ -118,6 +125,11 @@ impl Hallpass {
             state,
             trusted_proxies: TrustedProxies(Arc::new(config.trusted_proxies.clone())),
             allowed_origins: AllowedOrigins(Arc::new(config.public_origin.clone())),
+            hsts: config.tls
+                || config
+                    .public_origin
+                    .iter()
+                    .any(|o| o.starts_with("https://")),
         })
     }
 
@@ -142,7 +154,7 @@ impl Hallpass {
         let leptos = self.leptos.clone();
         // Registers every server function under its `/api/…` path, and the pages.
         let live_state = self.state.clone();
-        Router::new()
+        let router = Router::new()
             .route(
                 "/api/events",
                 get(move |req: axum::extract::Request| {
@@ -152,7 +164,15 @@ impl Hallpass {
             .leptos_routes_with_context(
                 &leptos,
                 generate_route_list(App),
-                move || provide_context(state.clone()),
+                move || {
+                    provide_context(state.clone());
+                    // The page's scripts carry this response's CSP nonce.
+                    let nonce = use_context::<http::request::Parts>()
+                        .and_then(|p| p.extensions.get::<CspNonce>().cloned());
+                    if let Some(CspNonce(nonce)) = nonce {
+                        provide_context(Nonce::from_value(nonce));
+                    }
+                },
                 {
                     let leptos = leptos.clone();
                     move || shell(leptos.clone())
@@ -171,6 +191,10 @@ impl Hallpass {
                 self.trusted_proxies.clone(),
                 client::identify,
             ))
+            .layer(from_fn(headers::csp));
+        headers::fixed(self.hsts)
+            .into_iter()
+            .fold(router, |router, layer| router.layer(layer))
             .layer(TraceLayer::new_for_http())
             .with_state(leptos)
     }

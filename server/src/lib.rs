@@ -11,6 +11,7 @@ pub mod config;
 pub mod csrf;
 pub mod events;
 pub mod guard;
+pub mod headers;
 pub mod live;
 pub mod registry;
 pub mod reply;

@@ -208,3 +208,55 @@ on_both_stores!(
         assert_eq!(res.status(), 200);
     }
 );
+
+on_both_stores!(
+    pages_carry_security_headers_and_a_fresh_script_nonce,
+    |s: TestServer| async move {
+        let first = s.get("/login", None).await;
+        let second = s.get("/login", None).await;
+        let policy = |res: &reqwest::Response| {
+            res.headers()[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        let (p1, p2) = (policy(&first), policy(&second));
+        for directive in [
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "script-src 'self' 'nonce-",
+        ] {
+            assert!(p1.contains(directive), "{p1} lacks {directive}");
+        }
+        assert!(
+            !p1.contains("unsafe-inline") && !p1.contains("'unsafe-eval'"),
+            "{p1}"
+        );
+        let nonce = p1
+            .split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert_eq!(nonce.len(), 32, "128-bit nonce");
+        assert_ne!(p1, p2, "a new nonce per response");
+        assert_eq!(first.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(first.headers()["referrer-policy"], "no-referrer");
+        assert_eq!(first.headers()["cross-origin-opener-policy"], "same-origin");
+        assert!(
+            first.headers().get("strict-transport-security").is_none(),
+            "no HSTS over plain http"
+        );
+        let html = first.text().await.unwrap();
+        let scripts = html.matches("<script").count();
+        assert!(scripts > 0);
+        assert_eq!(
+            html.matches(&format!("nonce=\"{nonce}\"")).count(),
+            scripts,
+            "every script carries the nonce"
+        );
+    }
+);
