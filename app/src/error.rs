@@ -54,6 +54,9 @@ pub struct ApiError {
     /// When a session was just ended: why (the UI sends the user to `/login?reason=…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<EndReason>,
+    /// With `RATE_LIMITED`: seconds to wait (also sent as `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -63,15 +66,15 @@ impl ApiError {
             code,
             message: message.into(),
             reason: None,
+            retry_after: None,
         }
     }
 
     /// 401 for a session that has just been ended, saying why.
     pub fn ended(reason: EndReason) -> Self {
         Self {
-            code: ErrorCode::Unauthorized,
-            message: reason.message().into(),
             reason: Some(reason),
+            ..Self::new(ErrorCode::Unauthorized, reason.message())
         }
     }
 
@@ -81,6 +84,17 @@ impl ApiError {
             ErrorCode::ReauthRequired,
             "Please confirm your password to continue.",
         )
+    }
+
+    /// 429: wait `retry_after` seconds.
+    pub fn rate_limited(retry_after: i64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                ErrorCode::RateLimited,
+                format!("Too many attempts. Try again in {retry_after} seconds."),
+            )
+        }
     }
 
     /// 403 for a signed-in user who may not do this.

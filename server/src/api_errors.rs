@@ -4,7 +4,10 @@
 //! [`ApiError`] as JSON, whose `code` says the real status (401, 403, 400, 503, …).
 use app::error::ApiError;
 use axum::{body::Body, extract::Request, middleware::Next, response::Response};
-use http::{header::CONTENT_TYPE, HeaderValue, StatusCode};
+use http::{
+    header::{CONTENT_TYPE, RETRY_AFTER},
+    HeaderValue, StatusCode,
+};
 
 const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -27,6 +30,9 @@ pub async fn map_status(req: Request, next: Next) -> Response {
         parts
             .headers
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(wait) = err.retry_after {
+            parts.headers.insert(RETRY_AFTER, HeaderValue::from(wait));
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -17,6 +17,7 @@ use app::{
         cookies::{REMEMBER_COOKIE, SESSION_COOKIE},
         lifecycle::{end_everywhere, save_auth, start_session},
         remember::Redeemed,
+        throttle::FREE_GUESSES_PER_IP,
     },
 };
 use axum::{
@@ -165,6 +166,16 @@ async fn verdict(
             cookies.push(SESSION_COOKIE.removal());
             return Ok(Verdict::Ended(reason));
         }
+        // Unknown to us: a guess, a record the store expired, or the old id of a session a
+        // concurrent request regenerated. Many from one IP are guessing: slow them down
+        // (only requests with unknown ids; valid sessions behind the same IP are unaffected).
+        let guesses = format!("session-guess:{}", client.ip);
+        let now = state.clock.now();
+        state
+            .throttle
+            .check(&guesses, now)
+            .map_err(ApiError::rate_limited)?;
+        state.throttle.fail(&guesses, now, FREE_GUESSES_PER_IP);
     }
     Ok(Verdict::Anonymous)
 }

@@ -113,6 +113,7 @@ impl Hallpass {
             events,
             clock,
             activity: Activity::default(),
+            throttle: Default::default(),
         };
         follow_policy_changes(&state);
         sample_activity(&state);

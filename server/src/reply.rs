@@ -2,7 +2,10 @@
 //! API, a small page for browsers.
 use app::error::ApiError;
 use axum::response::{Html, IntoResponse, Response};
-use http::{header::CACHE_CONTROL, HeaderValue, StatusCode};
+use http::{
+    header::{CACHE_CONTROL, RETRY_AFTER},
+    HeaderValue, StatusCode,
+};
 
 /// Whether a path belongs to the JSON API.
 pub fn is_api(path: &str) -> bool {
@@ -11,6 +14,7 @@ pub fn is_api(path: &str) -> bool {
 
 /// The answer for `err`, as JSON for the API or as a page.
 pub fn error(api: bool, err: ApiError) -> Response {
+    let retry_after = err.retry_after;
     let status =
         StatusCode::from_u16(err.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut res = if api {
@@ -28,6 +32,10 @@ pub fn error(api: bool, err: ApiError) -> Response {
     };
     res.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(wait) = retry_after {
+        res.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(wait));
+    }
     res
 }
 

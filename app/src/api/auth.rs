@@ -13,7 +13,7 @@ pub async fn login(
     password: String,
     remember: Option<String>,
 ) -> Result<CurrentUser, ApiError> {
-    use crate::ssr::{audit::*, context::*, cookies::REMEMBER_COOKIE};
+    use crate::ssr::{context::*, cookies::REMEMBER_COOKIE};
 
     if email.len() > 254 || password.len() > 1024 {
         return Err(ApiError::bad_request("Email or password is too long."));
@@ -21,22 +21,17 @@ pub async fn login(
     let state = server_state()?;
     let session = session()?;
     let client = client_info();
+    crate::ssr::attempts::check(&state, &email, &client)?;
     let user = state
         .users
         .authenticate(&email, &password)
         .await
         .map_err(db_unavailable)?;
     let Some(user) = user else {
-        state
-            .audit
-            .record(
-                AuditEvent::new(AuditKind::LoginFailed, None)
-                    .client(&client)
-                    .reason("bad credentials"),
-            )
-            .await;
+        crate::ssr::attempts::failed(&state, &email, None, &client, "bad credentials").await;
         return Err(ApiError::unauthorized("Incorrect email or password."));
     };
+    crate::ssr::attempts::succeeded(&state, &email, &client);
     let auth =
         crate::ssr::lifecycle::start_session(&state, &session, &user, &client, false).await?;
     let policy = state.policy.current();
@@ -110,6 +105,8 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
     }
     let state = server_state()?;
     let principal = require_principal()?;
+    let client = client_info();
+    crate::ssr::attempts::check(&state, &principal.0.email, &client)?;
     let user = state
         .users
         .find_by_id(&principal.0.user_id)
@@ -119,16 +116,15 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
         Some(user) if !user.disabled => state.users.check_password(user, &password).await,
         _ => false,
     };
-    let client = client_info();
     if !ok {
-        state
-            .audit
-            .record(
-                AuditEvent::new(AuditKind::LoginFailed, Some(&principal.0.user_id))
-                    .client(&client)
-                    .reason("re-authentication failed"),
-            )
-            .await;
+        crate::ssr::attempts::failed(
+            &state,
+            &principal.0.email,
+            Some(&principal.0.user_id),
+            &client,
+            "re-authentication failed",
+        )
+        .await;
         return Err(ApiError::unauthorized("That password is not correct."));
     }
     let auth = AuthState {

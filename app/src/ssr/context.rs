@@ -32,6 +32,8 @@ pub struct ServerState {
     pub clock: Clock,
     /// Active-session counts over time.
     pub activity: super::activity::Activity,
+    /// Back-off for guessing.
+    pub throttle: super::throttle::Throttle,
 }
 
 /// The server's shared state.

@@ -2,6 +2,7 @@
 //! passwords, the authenticated state kept in a session, policy, audit, remember-me tokens,
 //! the session registry and how a server function reaches the request.
 pub mod activity;
+pub mod attempts;
 pub mod audit;
 pub mod auth;
 pub mod clock;
@@ -14,4 +15,5 @@ pub mod password;
 pub mod policy_store;
 pub mod registry;
 pub mod remember;
+pub mod throttle;
 pub mod users;
