@@ -87,9 +87,42 @@ async fn post(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_share_sessions_listings_and_revocations() {
+async fn two_processes_on_sqlite_and_redis() {
     let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}/hallpass.db?mode=rwc", dir.path().display());
+    two_processes_share_sessions_listings_and_revocations(&format!(
+        "sqlite://{}/hallpass.db?mode=rwc",
+        dir.path().display()
+    ))
+    .await;
+}
+
+/// The PostgreSQL server to create a throwaway database in.
+fn postgres_url() -> String {
+    std::env::var("HALLPASS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_postgres_and_redis() {
+    use sqlx::Connection;
+    let name = format!("hallpass_test_{:016x}", rand::random::<u64>());
+    let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", postgres_url()))
+        .await
+        .expect("PostgreSQL answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    two_processes_share_sessions_listings_and_revocations(&format!("{}/{name}", postgres_url()))
+        .await;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
+async fn two_processes_share_sessions_listings_and_revocations(database_url: &str) {
+    let database_url = database_url.to_owned();
     let namespace = format!("procs-{:016x}", rand::random::<u64>());
     let (port_a, port_b) = (free_port(), free_port());
     let _a = spawn(&database_url, &namespace, port_a);
