@@ -92,6 +92,7 @@ impl CookieSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prop_assert_eq;
 
     fn headers(values: &[&[u8]]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -148,5 +149,25 @@ mod tests {
         );
         assert!(remember.contains("Max-Age=60"), "{remember}");
         assert!(removal.contains("Max-Age=0"), "{removal}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_cookie_header_is_read_without_panicking(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            if let Ok(value) = HeaderValue::from_bytes(&raw) {
+                let mut map = HeaderMap::new();
+                map.insert(COOKIE, value);
+                let _ = SESSION_COOKIE.read(&map);
+                let _ = REMEMBER_COOKIE.read(&map);
+            }
+        }
+
+        #[test]
+        fn a_cookie_sent_once_is_found_and_twice_is_refused(value in "[A-Za-z0-9_-]{1,40}", noise in "[a-z]{1,8}=[a-z0-9]{0,8}") {
+            let once = format!("{noise}; __Host-hallpass={value}");
+            prop_assert_eq!(SESSION_COOKIE.read(&headers(&[once.as_bytes()])), Ok(Some(value.clone())));
+            let twice = format!("__Host-hallpass={value}; {noise}; __Host-hallpass={value}");
+            prop_assert_eq!(SESSION_COOKIE.read(&headers(&[twice.as_bytes()])), Err(CookieError::Duplicate("session")));
+        }
     }
 }
