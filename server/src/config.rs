@@ -38,6 +38,9 @@ pub struct Config {
     /// Peers allowed to set `X-Forwarded-For` (comma-separated IPs).
     #[arg(long, env = "HALLPASS_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where to serve `/metrics` (Prometheus); keep it private. Unset: no metrics endpoint.
+    #[arg(long, env = "HALLPASS_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
     /// Address to listen on.
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
@@ -59,6 +62,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             public_origin: Vec::new(),
             tls: false,
+            metrics_addr: None,
             addr: ([127, 0, 0, 1], 3000).into(),
             site_root: "target/site".into(),
         }

@@ -6,7 +6,7 @@ use crate::{
     csrf::{self, AllowedOrigins},
     guard,
     headers::{self, CspNonce},
-    live,
+    live, metrics,
     session::{self, Sessions},
     store::{Backend, HashedIds},
 };
@@ -24,6 +24,7 @@ use app::{
         clock::Clock,
         context::ServerState,
         events::{Event, EventBus, LocalBus},
+        metrics::Metrics,
         policy_store::PolicyStore,
         remember::RememberTokens,
         users::{self, Users},
@@ -58,6 +59,7 @@ pub struct Hallpass {
     trusted_proxies: TrustedProxies,
     allowed_origins: AllowedOrigins,
     hsts: bool,
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl Hallpass {
@@ -97,12 +99,13 @@ impl Hallpass {
             };
         tracing::info!(store = backend.name(), "session store ready");
         let indexed = Indexed::new(backend, index, events.clone());
+        let metrics = Metrics::default();
         let state = ServerState {
             users,
             policy: PolicyStore::load(db.clone())
                 .await
                 .context("loading the policy")?,
-            audit: Audit::new(db.clone(), clock.clone()),
+            audit: Audit::new(db.clone(), clock.clone(), metrics.clone()),
             remember: RememberTokens::new(db),
             registry: Arc::new(Registry::new(
                 indexed.clone(),
@@ -114,6 +117,7 @@ impl Hallpass {
             clock,
             activity: Activity::default(),
             throttle: Default::default(),
+            metrics,
         };
         follow_policy_changes(&state);
         sample_activity(&state);
@@ -131,6 +135,7 @@ impl Hallpass {
                     .public_origin
                     .iter()
                     .any(|o| o.starts_with("https://")),
+            metrics_addr: config.metrics_addr,
         })
     }
 
@@ -196,12 +201,23 @@ impl Hallpass {
         headers::fixed(self.hsts)
             .into_iter()
             .fold(router, |router, layer| router.layer(layer))
+            .layer(from_fn_with_state(self.state.clone(), metrics::observe))
             .layer(TraceLayer::new_for_http())
             .with_state(leptos)
     }
 
     /// Serves until Ctrl-C or SIGTERM.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+        if let Some(addr) = self.metrics_addr {
+            let metrics = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!("metrics on http://{}/metrics", metrics.local_addr()?);
+            let router = metrics::router(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(err) = axum::serve(metrics, router).await {
+                    tracing::error!(%err, "metrics endpoint stopped");
+                }
+            });
+        }
         axum::serve(
             listener,
             self.router()

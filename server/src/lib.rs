@@ -13,6 +13,7 @@ pub mod events;
 pub mod guard;
 pub mod headers;
 pub mod live;
+pub mod metrics;
 pub mod registry;
 pub mod reply;
 pub mod session;

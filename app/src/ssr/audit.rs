@@ -1,6 +1,6 @@
 //! The audit trail: every sign-in, rejection and session end, in the SQL database. Never raw
 //! session ids or tokens: sessions appear as a short hash.
-use super::{auth::ClientInfo, clock::Clock};
+use super::{auth::ClientInfo, clock::Clock, metrics::Metrics};
 use crate::model::AuditRecord;
 use sqlx::{AnyPool, Row};
 
@@ -99,16 +99,22 @@ impl<'a> AuditEvent<'a> {
 pub struct Audit {
     pool: AnyPool,
     clock: Clock,
+    metrics: Metrics,
 }
 
 impl Audit {
-    /// The audit trail in `pool`'s database.
-    pub fn new(pool: AnyPool, clock: Clock) -> Self {
-        Self { pool, clock }
+    /// The audit trail in `pool`'s database, counting every event in `metrics`.
+    pub fn new(pool: AnyPool, clock: Clock, metrics: Metrics) -> Self {
+        Self {
+            pool,
+            clock,
+            metrics,
+        }
     }
 
     /// Records an event. A failure is logged loudly but does not fail the user's action.
     pub async fn record(&self, event: AuditEvent<'_>) {
+        self.metrics.event(event.kind.as_str());
         tracing::info!(kind = event.kind.as_str(), user = ?event.user_id, session = ?event.session_tag, reason = ?event.reason, "audit");
         let result = sqlx::query(
             "INSERT INTO audit_events (id, at_ms, user_id, session_tag, ip, user_agent, kind, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

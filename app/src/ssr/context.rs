@@ -34,6 +34,8 @@ pub struct ServerState {
     pub activity: super::activity::Activity,
     /// Back-off for guessing.
     pub throttle: super::throttle::Throttle,
+    /// Prometheus metrics.
+    pub metrics: super::metrics::Metrics,
 }
 
 /// The server's shared state.

@@ -11,6 +11,7 @@ pub mod cookies;
 pub mod events;
 pub mod lifecycle;
 pub mod listing;
+pub mod metrics;
 pub mod password;
 pub mod policy_store;
 pub mod registry;
