@@ -21,10 +21,15 @@ pub async fn observe(State(state): State<ServerState>, req: Request, next: Next)
     };
     let started = Instant::now();
     let res = next.run(req).await;
-    let status = format!("{}xx", res.status().as_u16() / 100);
+    let status = match res.status().as_u16() / 100 {
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    };
     state
         .metrics
-        .observe(route, &status, started.elapsed().as_secs_f64());
+        .observe(route, status, started.elapsed().as_secs_f64());
     res
 }
 
