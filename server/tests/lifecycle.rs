@@ -313,20 +313,8 @@ on_both_stores!(
             401,
             "the pre-change id is dead"
         );
-        let user = s
-            .hallpass
-            .users()
-            .find_by_email(USER_EMAIL)
-            .await
-            .unwrap()
-            .unwrap();
         assert_eq!(
-            s.hallpass
-                .state()
-                .remember
-                .count_for(&user.id)
-                .await
-                .unwrap(),
+            common::remember_tokens(&s, USER_EMAIL).await,
             0,
             "remember-me tokens revoked"
         );

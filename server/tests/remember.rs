@@ -136,22 +136,7 @@ on_both_stores!(
             401,
             "every token of the user is revoked"
         );
-        let user = s
-            .hallpass
-            .users()
-            .find_by_email(USER_EMAIL)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            s.hallpass
-                .state()
-                .remember
-                .count_for(&user.id)
-                .await
-                .unwrap(),
-            0
-        );
+        assert_eq!(common::remember_tokens(&s, USER_EMAIL).await, 0,);
         let kinds: Vec<String> = s
             .hallpass
             .state()

@@ -1,5 +1,5 @@
 //! The change-password card (a sensitive action: asks for the password when needed).
-use super::{follow_session_end, use_reauth, Outcome};
+use super::{report, use_reauth, Outcome};
 use crate::api::change_password;
 use leptos::{prelude::*, task::spawn_local};
 
@@ -22,19 +22,20 @@ pub fn ChangePassword() -> impl IntoView {
                 .run(|| change_password(password.clone(), keep.clone()))
                 .await;
             pending.set(false);
-            match result {
-                Ok(ended) => {
-                    new_password.set(String::new());
+            if result.is_ok() {
+                new_password.set(String::new());
+            }
+            report(
+                outcome,
+                result.map(|ended| {
                     let others = match ended {
                         0 => "No other devices were signed in.".to_owned(),
                         1 => "1 other device was signed out.".to_owned(),
                         n => format!("{n} other devices were signed out."),
                     };
-                    outcome.set(Some(Ok(format!("Password changed. {others}"))));
-                }
-                Err(err) if err.reason.is_some() => follow_session_end(&err),
-                Err(err) => outcome.set(Some(Err(err.message))),
-            }
+                    format!("Password changed. {others}")
+                }),
+            );
         });
     };
     view! {

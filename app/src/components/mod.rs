@@ -11,7 +11,7 @@ pub use change_password::ChangePassword;
 pub use countdown::ExpiryCountdown;
 pub use header::AppHeader;
 pub use live::{use_live_tick, LiveEvents, LiveTick};
-pub use outcome::Outcome;
+pub use outcome::{report, Outcome};
 pub use reauth::{follow_session_end, use_reauth, Reauth, ReauthDialog};
 pub use sign_out::SignOutButton;
 

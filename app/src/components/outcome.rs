@@ -11,3 +11,16 @@ pub fn Outcome(outcome: RwSignal<Option<Result<String, String>>>) -> impl IntoVi
         })
     }
 }
+
+/// Shows the result of an action in `outcome`; when the session ended meanwhile, goes to the
+/// sign-in page with the reason instead.
+pub fn report(
+    outcome: RwSignal<Option<Result<String, String>>>,
+    result: Result<String, crate::error::ApiError>,
+) {
+    match result {
+        Ok(text) => outcome.set(Some(Ok(text))),
+        Err(err) if err.reason.is_some() => super::follow_session_end(&err),
+        Err(err) => outcome.set(Some(Err(err.message))),
+    }
+}

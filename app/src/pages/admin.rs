@@ -4,7 +4,9 @@ use crate::{
     api::{
         admin_revoke_all, admin_revoke_session, admin_revoke_user, admin_sessions, audit_events,
     },
-    components::{follow_session_end, format_time, use_live_tick, use_reauth, AppHeader, Outcome},
+    components::{
+        follow_session_end, format_time, report, use_live_tick, use_reauth, AppHeader, Outcome,
+    },
     model::{ActivitySample, SessionInfo},
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -82,11 +84,7 @@ pub fn AdminPage() -> impl IntoView {
                     .await
                     .map(|n| format!("Ended {n} session(s). Yours is still signed in.")),
             };
-            match result {
-                Ok(text) => message.set(Some(Ok(text))),
-                Err(err) if err.reason.is_some() => follow_session_end(&err),
-                Err(err) => message.set(Some(Err(err.message))),
-            }
+            report(message, result);
             reload.update(|n| *n += 1);
         });
     };

@@ -1,7 +1,9 @@
 //! My devices: the user's live sessions, live, with sign-out per device.
 use crate::{
     api::{my_sessions, revoke_other_sessions, revoke_session},
-    components::{follow_session_end, format_time, use_live_tick, use_reauth, AppHeader, Outcome},
+    components::{
+        follow_session_end, format_time, report, use_live_tick, use_reauth, AppHeader, Outcome,
+    },
     model::SessionInfo,
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -22,24 +24,26 @@ pub fn DevicesPage() -> impl IntoView {
 
     let sign_out = move |handle: String| {
         spawn_local(async move {
-            match reauth.run(|| revoke_session(handle.clone())).await {
-                Ok(()) => message.set(Some(Ok("That device was signed out.".into()))),
-                Err(err) if err.reason.is_some() => follow_session_end(&err),
-                Err(err) => message.set(Some(Err(err.message))),
-            }
+            let result = reauth.run(|| revoke_session(handle.clone())).await;
+            report(
+                message,
+                result.map(|()| "That device was signed out.".to_owned()),
+            );
             reload.update(|n| *n += 1);
         });
     };
     let sign_out_others = move |_| {
         spawn_local(async move {
-            match reauth.run(revoke_other_sessions).await {
-                Ok(n) => message.set(Some(Ok(format!(
-                    "Signed out {n} other device{}.",
-                    if n == 1 { "" } else { "s" }
-                )))),
-                Err(err) if err.reason.is_some() => follow_session_end(&err),
-                Err(err) => message.set(Some(Err(err.message))),
-            }
+            let result = reauth.run(revoke_other_sessions).await;
+            report(
+                message,
+                result.map(|n| {
+                    format!(
+                        "Signed out {n} other device{}.",
+                        if n == 1 { "" } else { "s" }
+                    )
+                }),
+            );
             reload.update(|n| *n += 1);
         });
     };

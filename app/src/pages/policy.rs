@@ -2,7 +2,7 @@
 //! save.
 use crate::{
     api::{get_policy, policy_dry_run, set_policy},
-    components::{follow_session_end, use_reauth, AppHeader, Outcome},
+    components::{follow_session_end, report, use_reauth, AppHeader, Outcome},
     policy::{FingerprintMode, Policy},
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -98,13 +98,12 @@ fn PolicyForm(policy: Policy) -> impl IntoView {
                     )
                 })
                 .await;
-            match result {
-                Ok(_) => outcome.set(Some(Ok(
-                    "Saved. Live sessions follow the new policy from their next request.".into(),
-                ))),
-                Err(err) if err.reason.is_some() => follow_session_end(&err),
-                Err(err) => outcome.set(Some(Err(err.message))),
-            }
+            report(
+                outcome,
+                result.map(|_| {
+                    "Saved. Live sessions follow the new policy from their next request.".to_owned()
+                }),
+            );
         });
     };
 

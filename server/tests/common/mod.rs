@@ -304,3 +304,20 @@ pub fn remember_cookie(res: &Response) -> Option<(String, String)> {
 pub async fn json(res: Response) -> serde_json::Value {
     res.json().await.expect("a JSON body")
 }
+
+/// How many remember-me tokens the user with `email` has.
+pub async fn remember_tokens(s: &TestServer, email: &str) -> i64 {
+    let user = s
+        .hallpass
+        .users()
+        .find_by_email(email)
+        .await
+        .unwrap()
+        .expect("user exists");
+    s.hallpass
+        .state()
+        .remember
+        .count_for(&user.id)
+        .await
+        .unwrap()
+}
