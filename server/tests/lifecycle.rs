@@ -3,7 +3,8 @@
 mod common;
 
 use common::{
-    json, remember_cookie, session_cookie, TestServer, ADMIN_EMAIL, PASSWORD, USER_EMAIL,
+    audit_kinds, json, remember_cookie, session_cookie, TestServer, ADMIN_EMAIL, PASSWORD,
+    USER_EMAIL,
 };
 use hallpass::session::COOKIE_NAME;
 use reqwest::header;
@@ -11,18 +12,6 @@ use reqwest::header;
 async fn me_status(s: &TestServer, cookie: &str) -> (u16, serde_json::Value) {
     let res = s.post("me", &[], Some(cookie)).await;
     (res.status().as_u16(), json(res).await)
-}
-
-async fn audit_kinds(s: &TestServer) -> Vec<String> {
-    s.hallpass
-        .state()
-        .audit
-        .recent(None, 500)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.kind)
-        .collect()
 }
 
 on_both_stores!(idle_sessions_end_and_say_why, |s: TestServer| async move {

@@ -2,7 +2,7 @@
 //! message, nobody gets in, the process stays up, and it recovers by itself when Redis returns.
 mod common;
 
-use common::{json, TestServer, PASSWORD, USER_EMAIL};
+use common::{json, StoreKind, TestServer, PASSWORD, USER_EMAIL};
 use std::{
     net::TcpListener,
     process::{Child, Command, Stdio},
@@ -57,7 +57,7 @@ async fn a_redis_outage_fails_closed_and_recovers() {
         .unwrap()
         .port();
     let mut redis = Redis::start(port);
-    let s = TestServer::start_with_redis(&format!("redis://127.0.0.1:{port}")).await;
+    let s = TestServer::start(StoreKind::RedisAt(format!("redis://127.0.0.1:{port}"))).await;
     let cookie = s.session_for(USER_EMAIL).await;
     assert_eq!(s.post("me", &[], Some(&cookie)).await.status(), 200);
 

@@ -137,16 +137,7 @@ on_both_stores!(
             "every token of the user is revoked"
         );
         assert_eq!(common::remember_tokens(&s, USER_EMAIL).await, 0,);
-        let kinds: Vec<String> = s
-            .hallpass
-            .state()
-            .audit
-            .recent(None, 100)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.kind)
-            .collect();
+        let kinds = common::audit_kinds(&s).await;
         assert!(kinds.contains(&"remember_theft".to_string()));
         assert!(kinds.contains(&"remember_used".to_string()));
     }

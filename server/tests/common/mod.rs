@@ -54,27 +54,6 @@ impl TestServer {
         server
     }
 
-    /// A server whose sessions live in the Redis at `url` (with its own database).
-    pub async fn start_with_redis(url: &str) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = format!("sqlite://{}/hallpass.db?mode=rwc", dir.path().display());
-        let namespace = format!("test-{:016x}", rand::random::<u64>());
-        let server = Self::start_on(
-            StoreKind::RedisAt(url.to_owned()),
-            &database_url,
-            &namespace,
-            dir,
-        )
-        .await;
-        server
-            .hallpass
-            .users()
-            .create(USER_EMAIL, PASSWORD, Role::User)
-            .await
-            .expect("user created");
-        server
-    }
-
     /// A second instance sharing this one's database (and Redis, for the Redis kind).
     pub async fn peer(&self, kind: StoreKind) -> Self {
         Self::start_on(
@@ -320,4 +299,17 @@ pub async fn remember_tokens(s: &TestServer, email: &str) -> i64 {
         .count_for(&user.id)
         .await
         .unwrap()
+}
+
+/// The kinds of the newest audit events (up to 500).
+pub async fn audit_kinds(s: &TestServer) -> Vec<String> {
+    s.hallpass
+        .state()
+        .audit
+        .recent(None, 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect()
 }
