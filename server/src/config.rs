@@ -41,6 +41,10 @@ pub struct Config {
     /// Where to serve `/metrics` (Prometheus); keep it private. Unset: no metrics endpoint.
     #[arg(long, env = "HALLPASS_METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+    /// A bearer token `/metrics` requires (`Authorization: Bearer …`), for when its address is
+    /// reachable by more than the scraper. Unset: the separate address is the only protection.
+    #[arg(long, env = "HALLPASS_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Address to listen on.
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
@@ -63,6 +67,7 @@ impl Config {
             public_origin: Vec::new(),
             tls: false,
             metrics_addr: None,
+            metrics_token: None,
             addr: ([127, 0, 0, 1], 3000).into(),
             site_root: "target/site".into(),
         }

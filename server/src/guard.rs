@@ -171,11 +171,20 @@ async fn verdict(
         // (only requests with unknown ids; valid sessions behind the same IP are unaffected).
         let guesses = format!("session-guess:{}", client.ip);
         let now = state.clock.now();
+        let unavailable = app::ssr::context::store_unavailable;
+        if let Some(wait) = state
+            .throttle
+            .locked_for(&guesses, now)
+            .await
+            .map_err(unavailable)?
+        {
+            return Err(ApiError::rate_limited(wait));
+        }
         state
             .throttle
-            .check(&guesses, now)
-            .map_err(ApiError::rate_limited)?;
-        state.throttle.fail(&guesses, now, FREE_GUESSES_PER_IP);
+            .fail(&guesses, now, FREE_GUESSES_PER_IP)
+            .await
+            .map_err(unavailable)?;
     }
     Ok(Verdict::Anonymous)
 }

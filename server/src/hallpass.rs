@@ -14,6 +14,7 @@ use crate::{
     events::RedisBus,
     registry::Registry,
     store::{Indexed, Namespace, SessionIndex},
+    throttle::RedisThrottle,
 };
 use anyhow::Context as _;
 use app::{
@@ -27,6 +28,7 @@ use app::{
         metrics::Metrics,
         policy_store::PolicyStore,
         remember::RememberTokens,
+        throttle::{LocalThrottle, Throttle},
         users::{self, Users},
     },
     App,
@@ -60,6 +62,7 @@ pub struct Hallpass {
     allowed_origins: AllowedOrigins,
     hsts: bool,
     metrics_addr: Option<std::net::SocketAddr>,
+    metrics_token: metrics::MetricsToken,
 }
 
 impl Hallpass {
@@ -67,36 +70,48 @@ impl Hallpass {
     /// store (Redis when configured, otherwise the database) and the event bus, and starts
     /// listening for policy changes.
     pub async fn start(config: &Config) -> anyhow::Result<Self> {
+        if let Some(token) = &config.metrics_token {
+            anyhow::ensure!(
+                token.len() >= 16,
+                "HALLPASS_METRICS_TOKEN must be at least 16 characters"
+            );
+        }
         let db = users::connect(&config.database_url)
             .await
             .with_context(|| format!("opening the database at {}", redact(&config.database_url)))?;
         let users = Users::new(db.clone());
         bootstrap::first_admin(&users, config).await?;
         let clock = Clock::default();
-        let (backend, index, events): (Backend, SessionIndex, Arc<dyn EventBus>) =
-            match &config.redis_url {
-                Some(url) => {
-                    let namespace = Namespace(config.redis_namespace.as_str().into());
-                    let pool = Backend::redis_pool(url)
-                        .await
-                        .with_context(|| format!("connecting to Redis at {}", redact(url)))?;
-                    let bus = RedisBus::start(url, pool.clone(), &namespace)
-                        .await
-                        .context("subscribing to Redis events")?;
-                    (
-                        Backend::redis(pool.clone()),
-                        SessionIndex::Redis(pool, namespace),
-                        bus,
-                    )
-                }
-                None => (
-                    Backend::sql(&config.database_url)
-                        .await
-                        .context("opening the session table")?,
-                    SessionIndex::Sql(db.clone()),
-                    Arc::new(LocalBus::default()),
-                ),
-            };
+        let (backend, index, events, throttle): (
+            Backend,
+            SessionIndex,
+            Arc<dyn EventBus>,
+            Arc<dyn Throttle>,
+        ) = match &config.redis_url {
+            Some(url) => {
+                let namespace = Namespace(config.redis_namespace.as_str().into());
+                let pool = Backend::redis_pool(url)
+                    .await
+                    .with_context(|| format!("connecting to Redis at {}", redact(url)))?;
+                let bus = RedisBus::start(url, pool.clone(), &namespace)
+                    .await
+                    .context("subscribing to Redis events")?;
+                (
+                    Backend::redis(pool.clone()),
+                    SessionIndex::Redis(pool.clone(), namespace.clone()),
+                    bus,
+                    Arc::new(RedisThrottle::new(pool, namespace)),
+                )
+            }
+            None => (
+                Backend::sql(&config.database_url)
+                    .await
+                    .context("opening the session table")?,
+                SessionIndex::Sql(db.clone()),
+                Arc::new(LocalBus::default()),
+                Arc::new(LocalThrottle::default()),
+            ),
+        };
         tracing::info!(store = backend.name(), "session store ready");
         let indexed = Indexed::new(backend, index, events.clone());
         let metrics = Metrics::default();
@@ -116,7 +131,7 @@ impl Hallpass {
             events,
             clock,
             activity: Activity::default(),
-            throttle: Default::default(),
+            throttle,
             metrics,
         };
         follow_policy_changes(&state);
@@ -136,6 +151,7 @@ impl Hallpass {
                     .iter()
                     .any(|o| o.starts_with("https://")),
             metrics_addr: config.metrics_addr,
+            metrics_token: metrics::MetricsToken(config.metrics_token.as_deref().map(Arc::from)),
         })
     }
 
@@ -211,7 +227,7 @@ impl Hallpass {
         if let Some(addr) = self.metrics_addr {
             let metrics = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!("metrics on http://{}/metrics", metrics.local_addr()?);
-            let router = metrics::router(self.state.clone());
+            let router = metrics::router(self.state.clone(), self.metrics_token.clone());
             tokio::spawn(async move {
                 if let Err(err) = axum::serve(metrics, router).await {
                     tracing::error!(%err, "metrics endpoint stopped");

@@ -18,6 +18,7 @@ pub mod registry;
 pub mod reply;
 pub mod session;
 pub mod store;
+pub mod throttle;
 
 mod hallpass;
 pub use hallpass::Hallpass;

@@ -4,6 +4,8 @@ mod common;
 use common::{StoreKind, TestServer, USER_EMAIL};
 use std::future::IntoFuture;
 
+const TOKEN: &str = "scrape-me-0123456789abcdef";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_sign_ins_failures_timeouts_and_latency() {
     let s = TestServer::start(StoreKind::Redis).await;
@@ -12,7 +14,10 @@ async fn metrics_count_sign_ins_failures_timeouts_and_latency() {
     tokio::spawn(
         axum::serve(
             listener,
-            hallpass::metrics::router(s.hallpass.state().clone()),
+            hallpass::metrics::router(
+                s.hallpass.state().clone(),
+                hallpass::metrics::MetricsToken(Some(TOKEN.into())),
+            ),
         )
         .into_future(),
     );
@@ -24,9 +29,20 @@ async fn metrics_count_sign_ins_failures_timeouts_and_latency() {
     s.advance(61);
     assert_eq!(s.post("me", &[], Some(&cookie)).await.status(), 401);
 
+    // Without the token, or with another one: 401 and no numbers.
+    for auth in [None, Some("Bearer not-the-token-at-all"), Some(TOKEN)] {
+        let mut req = s.client.get(&url);
+        if let Some(auth) = auth {
+            req = req.header("authorization", auth);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 401, "{auth:?}");
+        assert!(!res.text().await.unwrap().contains("hallpass_"));
+    }
     let text = s
         .client
         .get(&url)
+        .bearer_auth(TOKEN)
         .send()
         .await
         .unwrap()

@@ -2,7 +2,7 @@
 //! one IP is slowed down without touching valid sessions.
 mod common;
 
-use common::{json, TestServer, ADMIN_EMAIL, PASSWORD, USER_EMAIL};
+use common::{json, redis_url, StoreKind, TestServer, ADMIN_EMAIL, PASSWORD, USER_EMAIL};
 use reqwest::header;
 
 on_both_stores!(
@@ -83,3 +83,43 @@ on_both_stores!(
         );
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_counters_behave_like_the_in_memory_ones() {
+    use hallpass::{
+        store::{Backend, Namespace},
+        throttle::RedisThrottle,
+    };
+    let pool = Backend::redis_pool(&redis_url()).await.unwrap();
+    let namespace = Namespace(format!("test-{:016x}", rand::random::<u64>()).into());
+    app::ssr::throttle::check_throttle_behaviour(&RedisThrottle::new(pool, namespace)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_earned_on_one_instance_holds_on_the_others() {
+    let a = TestServer::start(StoreKind::Redis).await;
+    let b = a.peer(StoreKind::Redis).await;
+    // Guesses spread over two servers behind a load balancer count once.
+    for i in 0..6 {
+        let server = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(
+            server.login(USER_EMAIL, "wrong guess", None).await.status(),
+            401
+        );
+    }
+    for server in [&a, &b] {
+        let res = server.login(USER_EMAIL, PASSWORD, None).await;
+        assert_eq!(res.status(), 429, "locked on both instances");
+        assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+    }
+    // The counters live in the shared Redis, named by a hash (no e-mail address in key names).
+    let pool = hallpass::store::Backend::redis_pool(&redis_url())
+        .await
+        .unwrap();
+    let ns = hallpass::store::Namespace(a.namespace.as_str().into());
+    let account = ns.throttle_key(&format!("account:{USER_EMAIL}"));
+    assert!(!account.contains('@'), "{account}");
+    use fred::prelude::KeysInterface;
+    let exists: i64 = pool.exists(account).await.unwrap();
+    assert_eq!(exists, 1);
+}

@@ -21,7 +21,7 @@ pub async fn login(
     let state = server_state()?;
     let session = session()?;
     let client = client_info();
-    crate::ssr::attempts::check(&state, &email, &client)?;
+    crate::ssr::attempts::check(&state, &email, &client).await?;
     let user = state
         .users
         .authenticate(&email, &password)
@@ -31,7 +31,7 @@ pub async fn login(
         crate::ssr::attempts::failed(&state, &email, None, &client, "bad credentials").await;
         return Err(ApiError::unauthorized("Incorrect email or password."));
     };
-    crate::ssr::attempts::succeeded(&state, &email, &client);
+    crate::ssr::attempts::succeeded(&state, &email, &client).await;
     let auth =
         crate::ssr::lifecycle::start_session(&state, &session, &user, &client, false).await?;
     let policy = state.policy.current();
@@ -106,7 +106,7 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
     let state = server_state()?;
     let principal = require_principal()?;
     let client = client_info();
-    crate::ssr::attempts::check(&state, &principal.0.email, &client)?;
+    crate::ssr::attempts::check(&state, &principal.0.email, &client).await?;
     let user = state
         .users
         .find_by_id(&principal.0.user_id)

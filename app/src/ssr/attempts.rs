@@ -3,7 +3,7 @@
 use super::{
     audit::{AuditEvent, AuditKind},
     auth::ClientInfo,
-    context::ServerState,
+    context::{store_unavailable, ServerState},
     throttle::{FREE_PER_ACCOUNT, FREE_PER_IP},
 };
 use crate::error::ApiError;
@@ -18,11 +18,21 @@ fn keys(account: &str, client: &ClientInfo) -> [(String, u32); 2] {
     ]
 }
 
-/// 429 with `Retry-After` while the account or the IP is locked.
-pub fn check(state: &ServerState, account: &str, client: &ClientInfo) -> Result<(), ApiError> {
+/// 429 with `Retry-After` while the account or the IP is locked; 503 when the counters cannot
+/// be read (fail closed: an attacker must not gain guesses from an outage).
+pub async fn check(
+    state: &ServerState,
+    account: &str,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
     let now = state.clock.now();
     for (key, _) in keys(account, client) {
-        if let Err(wait) = state.throttle.check(&key, now) {
+        let locked = state
+            .throttle
+            .locked_for(&key, now)
+            .await
+            .map_err(store_unavailable)?;
+        if let Some(wait) = locked {
             return Err(ApiError::rate_limited(wait));
         }
     }
@@ -38,15 +48,17 @@ pub async fn failed(
     what: &str,
 ) {
     let now = state.clock.now();
-    let locks: Vec<String> = keys(account, client)
-        .into_iter()
-        .filter_map(|(key, free)| {
-            state
-                .throttle
-                .fail(&key, now, free)
-                .map(|secs| format!("{} locked for {secs}s", key.split(':').next().unwrap_or("")))
-        })
-        .collect();
+    let mut locks = Vec::new();
+    for (key, free) in keys(account, client) {
+        match state.throttle.fail(&key, now, free).await {
+            Ok(Some(secs)) => locks.push(format!(
+                "{} locked for {secs}s",
+                key.split(':').next().unwrap_or("")
+            )),
+            Ok(None) => {}
+            Err(err) => tracing::error!(%err, "could not count a failed attempt"),
+        }
+    }
     let reason = if locks.is_empty() {
         what.to_owned()
     } else {
@@ -64,7 +76,9 @@ pub async fn failed(
 
 /// Forgets the account's failures after a success (the IP's decay by themselves, so one good
 /// account cannot launder guesses at others).
-pub fn succeeded(state: &ServerState, account: &str, client: &ClientInfo) {
+pub async fn succeeded(state: &ServerState, account: &str, client: &ClientInfo) {
     let [(account_key, _), _] = keys(account, client);
-    state.throttle.reset(&account_key);
+    if let Err(err) = state.throttle.reset(&account_key).await {
+        tracing::error!(%err, "could not reset the account's failed attempts");
+    }
 }

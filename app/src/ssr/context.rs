@@ -32,8 +32,8 @@ pub struct ServerState {
     pub clock: Clock,
     /// Active-session counts over time.
     pub activity: super::activity::Activity,
-    /// Back-off for guessing.
-    pub throttle: super::throttle::Throttle,
+    /// Back-off for guessing (shared by every instance when Redis is configured).
+    pub throttle: Arc<dyn super::throttle::Throttle>,
     /// Prometheus metrics.
     pub metrics: super::metrics::Metrics,
 }

@@ -42,6 +42,13 @@ impl Namespace {
         format!("{}:ended:{key}", self.0)
     }
 
+    /// The failure counter for a throttle key (hashed: no emails or addresses in key names).
+    pub fn throttle_key(&self, key: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(key.as_bytes());
+        format!("{}:throttle:{}", self.0, hex::encode(&digest[..16]))
+    }
+
     /// The pub/sub channel for events.
     pub fn channel(&self) -> String {
         format!("{}:events", self.0)
