@@ -3,6 +3,10 @@ use super::password;
 use crate::model::Role;
 use sqlx::{any::AnyPoolOptions, AnyPool, Row};
 
+/// How long a request waits for a database connection before failing with 503 (while the
+/// database is away, requests fail this fast; the pool reconnects by itself afterwards).
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Opens the database at `url` (SQLite files and their folder are created when missing) and
 /// applies the migrations.
 pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
@@ -16,7 +20,7 @@ pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
     }
     let pool = AnyPoolOptions::new()
         .max_connections(8)
-        .acquire_timeout(std::time::Duration::from_secs(3))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect(url)
         .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;

@@ -1,4 +1,5 @@
 //! The concrete stores, chosen at start from the configuration.
+use app::ssr::users::ACQUIRE_TIMEOUT;
 use async_trait::async_trait;
 use tower_sessions::{
     session::{Id, Record},
@@ -60,12 +61,21 @@ impl Backend {
 
     /// Opens the session table in the SQL database at `url`, creating it when missing.
     pub async fn sql(url: &str) -> anyhow::Result<Self> {
+        // Like the user database: fail a request fast while the database is away.
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let store = PostgresStore::new(sqlx::PgPool::connect(url).await?);
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect(url)
+                .await?;
+            let store = PostgresStore::new(pool);
             store.migrate().await?;
             Ok(Backend::Postgres(store))
         } else {
-            let store = SqliteStore::new(sqlx::SqlitePool::connect(url).await?);
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect(url)
+                .await?;
+            let store = SqliteStore::new(pool);
             store.migrate().await?;
             Ok(Backend::Sqlite(store))
         }

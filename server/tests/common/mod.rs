@@ -3,6 +3,8 @@
 //! explicitly (as a browser would for `__Host-` cookies).
 #![allow(dead_code)]
 
+pub mod throwaway;
+
 use app::model::Role;
 use hallpass::{config::Config, session::COOKIE_NAME, Hallpass};
 use reqwest::{header, redirect::Policy, Client, Response};
@@ -11,7 +13,7 @@ use std::net::SocketAddr;
 /// Which session store a test server uses.
 #[derive(Clone, Debug)]
 pub enum StoreKind {
-    /// Sessions in the SQLite database.
+    /// Sessions in the database (a table in SQLite, or in PostgreSQL for a `postgres://` URL).
     Sqlite,
     /// Sessions in Redis (`HALLPASS_TEST_REDIS_URL`, default the local one).
     Redis,
@@ -43,8 +45,18 @@ impl TestServer {
     pub async fn start(kind: StoreKind) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = format!("sqlite://{}/hallpass.db?mode=rwc", dir.path().display());
+        Self::start_with_database(kind, &database_url, dir).await
+    }
+
+    /// A server on the database at `database_url` (empty), with the test user created;
+    /// `dir` lives as long as the server.
+    pub async fn start_with_database(
+        kind: StoreKind,
+        database_url: &str,
+        dir: tempfile::TempDir,
+    ) -> Self {
         let namespace = format!("test-{:016x}", rand::random::<u64>());
-        let server = Self::start_on(kind, &database_url, &namespace, dir).await;
+        let server = Self::start_on(kind, database_url, &namespace, dir).await;
         server
             .hallpass
             .users()
