@@ -46,6 +46,7 @@ use leptos::{
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{net::SocketAddr, sync::Arc};
 use tokio::sync::broadcast;
+use tower::ServiceBuilder;
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 use tower_sessions::Expiry;
 
@@ -201,25 +202,34 @@ impl Hallpass {
                 },
             )
             .fallback(leptos_axum::file_and_error_handler(shell))
-            .layer(RequestBodyLimitLayer::new(MAX_API_BODY))
-            .layer(from_fn(api_errors::map_status))
-            .layer(from_fn_with_state(self.state.clone(), guard::guard))
-            .layer(from_fn_with_state(self.sessions.clone(), session::manage))
-            .layer(from_fn_with_state(
-                self.allowed_origins.clone(),
-                csrf::check,
-            ))
+            .with_state(leptos);
+        // One stack around the whole router, outermost first. (`Router::layer` would wrap
+        // every route in every layer separately, and each request would clone that chain of
+        // boxed services once per layer: measured at about a third of the CPU per request.)
+        let [nosniff, referrer, opener, frames] = headers::fixed();
+        let stack = ServiceBuilder::new()
+            .layer(TraceLayer::new_for_http())
+            .layer(from_fn_with_state(self.state.clone(), metrics::observe))
+            .layer(nosniff)
+            .layer(referrer)
+            .layer(opener)
+            .layer(frames)
+            .option_layer(headers::hsts(self.hsts))
+            .layer(from_fn(headers::csp))
             .layer(from_fn_with_state(
                 self.trusted_proxies.clone(),
                 client::identify,
             ))
-            .layer(from_fn(headers::csp));
-        headers::fixed(self.hsts)
-            .into_iter()
-            .fold(router, |router, layer| router.layer(layer))
-            .layer(from_fn_with_state(self.state.clone(), metrics::observe))
-            .layer(TraceLayer::new_for_http())
-            .with_state(leptos)
+            .layer(from_fn_with_state(
+                self.allowed_origins.clone(),
+                csrf::check,
+            ))
+            .layer(from_fn_with_state(self.sessions.clone(), session::manage))
+            .layer(from_fn_with_state(self.state.clone(), guard::guard))
+            .layer(from_fn(api_errors::map_status))
+            .layer(RequestBodyLimitLayer::new(MAX_API_BODY))
+            .service(router);
+        Router::new().fallback_service(stack)
     }
 
     /// Serves until Ctrl-C or SIGTERM.

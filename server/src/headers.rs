@@ -46,9 +46,10 @@ pub async fn csp(mut req: Request, next: Next) -> Response {
     res
 }
 
-/// The fixed headers, as tower-http layers; HSTS (one year) only when served over TLS.
-pub fn fixed(hsts: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
-    let mut layers = vec![
+/// The fixed headers, as tower-http layers: nosniff, no referrer, same-origin opener, no
+/// framing.
+pub fn fixed() -> [SetResponseHeaderLayer<HeaderValue>; 4] {
+    [
         SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -65,12 +66,15 @@ pub fn fixed(hsts: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ),
-    ];
-    if hsts {
-        layers.push(SetResponseHeaderLayer::overriding(
+    ]
+}
+
+/// HSTS (one year), only when served over TLS (`tls`).
+pub fn hsts(tls: bool) -> Option<SetResponseHeaderLayer<HeaderValue>> {
+    tls.then(|| {
+        SetResponseHeaderLayer::overriding(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        ));
-    }
-    layers
+        )
+    })
 }
