@@ -1,7 +1,7 @@
 //! The Hallpass server: configuration, session stores, request middleware and the router.
 //!
 //! A request passes one stack of layers around the router, outermost first: tracing,
-//! [`metrics`] (latency), [`headers`] (fixed security headers, then the CSP with its nonce),
+//! [`headers`] (the fixed security headers), [`metrics`] (latency), the CSP with its nonce,
 //! [`client`] (who is calling), [`csrf`] (state changes only from our origin), [`session`]
 //! (cookie ↔ session record), [`guard`] (is the session signed in; protected pages),
 //! [`api_errors`] (typed errors → HTTP status), a body limit, then the Leptos pages and server

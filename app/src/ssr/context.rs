@@ -14,8 +14,29 @@ use leptos::prelude::*;
 use std::sync::Arc;
 
 /// Shared state the server provides to every server function, page render and middleware.
+/// Cloned several times per request, so it is one reference-counted pointer; its fields are
+/// reached through `Deref` ([`Services`]).
 #[derive(Clone, Debug)]
-pub struct ServerState {
+pub struct ServerState(Arc<Services>);
+
+impl ServerState {
+    /// Shares `services`.
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for ServerState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// Everything the server shares between requests.
+#[derive(Debug)]
+pub struct Services {
     /// The user directory.
     pub users: Users,
     /// The policy in force.
@@ -46,28 +67,35 @@ pub fn server_state() -> Result<ServerState, ApiError> {
     })
 }
 
-fn request_parts() -> Result<http::request::Parts, ApiError> {
-    use_context::<http::request::Parts>().ok_or_else(|| {
+/// Reads something from the current request's parts without cloning them (they hold every
+/// header and extension; a clone per lookup was a measurable share of a request).
+fn with_request<R>(read: impl FnOnce(&http::request::Parts) -> R) -> Result<R, ApiError> {
+    with_context::<http::request::Parts, _>(read).ok_or_else(|| {
         tracing::error!("request Parts missing from the Leptos context");
         ApiError::internal()
     })
 }
 
+/// A request extension (put there by the middleware), if present.
+fn extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
+    with_request(|parts| parts.extensions.get::<T>().cloned())
+        .ok()
+        .flatten()
+}
+
 /// The session of the current request.
 pub fn session() -> Result<tower_sessions::Session, ApiError> {
-    request_parts()?
-        .extensions
-        .get::<tower_sessions::Session>()
-        .cloned()
-        .ok_or_else(|| {
+    with_request(|parts| parts.extensions.get::<tower_sessions::Session>().cloned())?.ok_or_else(
+        || {
             tracing::error!("no session layer in front of this route");
             ApiError::internal()
-        })
+        },
+    )
 }
 
 /// The request's headers.
 pub fn request_headers() -> Result<http::HeaderMap, ApiError> {
-    Ok(request_parts()?.headers)
+    with_request(|parts| parts.headers.clone())
 }
 
 /// The storage key of the current session, if it has one yet.
@@ -77,22 +105,15 @@ pub fn current_key() -> Result<Option<String>, ApiError> {
 
 /// The signed-in user of the current request, if any.
 pub fn principal() -> Option<Principal> {
-    use_context::<http::request::Parts>()?
-        .extensions
-        .get::<Principal>()
-        .cloned()
+    extension::<Principal>()
 }
 
 /// The signed-in user of the current request, or 401 (saying why, when the request's session
 /// has just ended).
 pub fn require_principal() -> Result<Principal, ApiError> {
-    principal().ok_or_else(|| {
-        let ended = use_context::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<SessionEnded>().copied());
-        match ended {
-            Some(SessionEnded(reason)) => ApiError::ended(reason),
-            None => ApiError::not_signed_in(),
-        }
+    principal().ok_or_else(|| match extension::<SessionEnded>() {
+        Some(SessionEnded(reason)) => ApiError::ended(reason),
+        None => ApiError::not_signed_in(),
     })
 }
 
@@ -128,9 +149,7 @@ pub fn require_fresh_admin(state: &ServerState) -> Result<Principal, ApiError> {
 
 /// The client behind the current request.
 pub fn client_info() -> ClientInfo {
-    use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<ClientInfo>().cloned())
-        .unwrap_or_default()
+    extension::<ClientInfo>().unwrap_or_default()
 }
 
 /// Adds a header to the response of the current server function.
