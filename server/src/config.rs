@@ -18,6 +18,17 @@ pub struct Config {
     /// Prefix of Hallpass's own Redis keys and channel (index, ended sessions, events).
     #[arg(long, env = "HALLPASS_REDIS_NAMESPACE", default_value = "hallpass")]
     pub redis_namespace: String,
+    /// Connections to Redis per instance (1–64); commands are pipelined on each.
+    #[arg(
+        long,
+        env = "HALLPASS_REDIS_CONNECTIONS",
+        default_value_t = crate::store::DEFAULT_REDIS_CONNECTIONS,
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::value_parser!(u8).range(1..=64),
+            usize::from,
+        ),
+    )]
+    pub redis_connections: usize,
     /// How long the reason a session ended is kept, so its tab can be told (seconds).
     #[arg(long, env = "HALLPASS_HISTORY_SECS", default_value_t = crate::store::DEFAULT_HISTORY_SECS)]
     pub history_secs: i64,
@@ -60,6 +71,7 @@ impl Config {
             database_url: database_url.into(),
             redis_url,
             redis_namespace: "hallpass".into(),
+            redis_connections: crate::store::DEFAULT_REDIS_CONNECTIONS,
             history_secs: crate::store::DEFAULT_HISTORY_SECS,
             admin_email: None,
             admin_password: None,

@@ -91,7 +91,7 @@ impl Hallpass {
         ) = match &config.redis_url {
             Some(url) => {
                 let namespace = Namespace(config.redis_namespace.as_str().into());
-                let pool = Backend::redis_pool(url)
+                let pool = Backend::redis_pool(url, config.redis_connections)
                     .await
                     .with_context(|| format!("connecting to Redis at {}", redact(url)))?;
                 let bus = RedisBus::start(url, pool.clone(), &namespace)

@@ -6,7 +6,7 @@ mod hashed;
 mod index;
 mod indexed;
 
-pub use backend::Backend;
+pub use backend::{Backend, DEFAULT_REDIS_CONNECTIONS};
 pub use hashed::HashedIds;
 pub use index::{Namespace, SessionIndex, DEFAULT_HISTORY_SECS};
 pub use indexed::Indexed;
