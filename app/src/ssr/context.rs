@@ -76,11 +76,9 @@ fn with_request<R>(read: impl FnOnce(&http::request::Parts) -> R) -> Result<R, A
     })
 }
 
-/// A request extension (put there by the middleware), if present.
+/// A request extension (put there by the middleware), if there is a request and it has one.
 fn extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
-    with_request(|parts| parts.extensions.get::<T>().cloned())
-        .ok()
-        .flatten()
+    with_context::<http::request::Parts, _>(|parts| parts.extensions.get::<T>().cloned()).flatten()
 }
 
 /// The session of the current request.
