@@ -39,14 +39,20 @@ fn cookie() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-#[test]
-fn hostile_requests_get_4xx_never_5xx() {
+/// A server on a runtime of its own: proptest's runner is synchronous and blocks on each case.
+fn server_on_own_runtime() -> (tokio::runtime::Runtime, TestServer) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let s = rt.block_on(TestServer::start(StoreKind::Sqlite));
+    (rt, s)
+}
+
+#[test]
+fn hostile_requests_get_4xx_never_5xx() {
+    let (rt, s) = server_on_own_runtime();
     let mut runner = TestRunner::new(Config {
         cases: 256,
         ..Config::default()
@@ -136,12 +142,7 @@ fn policy_form() -> impl Strategy<Value = Vec<(&'static str, String)>> {
 
 #[test]
 fn hostile_policy_forms_from_an_admin_never_store_an_invalid_policy() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let s = rt.block_on(TestServer::start(StoreKind::Sqlite));
+    let (rt, s) = server_on_own_runtime();
     let admin = std::cell::RefCell::new(rt.block_on(s.session_for(ADMIN_EMAIL)));
     let mut runner = TestRunner::new(Config {
         cases: 200,

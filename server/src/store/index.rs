@@ -97,28 +97,15 @@ impl SessionIndex {
         Ok(())
     }
 
-    /// Removes a session of `user_id`.
+    /// Removes a session of `user_id`: from the user's set, then from the global index.
     pub async fn remove(&self, key: &str, user_id: &str) -> IndexResult<()> {
-        match self {
-            SessionIndex::Redis(pool, ns) => {
-                let _: () = pool
-                    .zrem(ns.user_set(user_id), key.to_owned())
-                    .await
-                    .map_err(err)?;
-                let _: () = pool
-                    .zrem(ns.live_set(), key.to_owned())
-                    .await
-                    .map_err(err)?;
-            }
-            SessionIndex::Sql(db) => {
-                sqlx::query("DELETE FROM session_index WHERE skey = $1")
-                    .bind(key)
-                    .execute(db)
-                    .await
-                    .map_err(err)?;
-            }
+        if let SessionIndex::Redis(pool, ns) = self {
+            let _: () = pool
+                .zrem(ns.user_set(user_id), key.to_owned())
+                .await
+                .map_err(err)?;
         }
-        Ok(())
+        self.forget(key).await
     }
 
     /// The user's session keys, least recently active first.
@@ -156,8 +143,8 @@ impl SessionIndex {
         }
     }
 
-    /// Drops a key whose record is gone from the global index (its user's entry is pruned
-    /// when that user's sessions are listed).
+    /// Drops a key from the global index (the SQL table is both indexes; in Redis the user's
+    /// entry is pruned when that user's sessions are listed).
     pub async fn forget(&self, key: &str) -> IndexResult<()> {
         match self {
             SessionIndex::Redis(pool, ns) => {

@@ -68,21 +68,30 @@ pub struct Postgres {
     dir: tempfile::TempDir,
     /// The port it listens on.
     pub port: u16,
+    /// How to run `pg_ctl`: the program, then any arguments before its own.
+    pg_ctl: Vec<String>,
 }
 
 impl Postgres {
     /// Creates the cluster and starts it.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let pg_ctl = pg_bin("pg_ctl");
+        let pg_ctl = if as_root() {
+            // PostgreSQL refuses to run as root: the cluster belongs to `postgres`.
+            std::os::unix::fs::chown(dir.path(), Some(uid_of("postgres")), None)
+                .expect("chown the cluster folder to postgres");
+            ["runuser", "-u", "postgres", "--", &pg_ctl]
+                .map(str::to_owned)
+                .to_vec()
+        } else {
+            vec![pg_ctl]
+        };
         let pg = Postgres {
             port: free_port(),
             dir,
+            pg_ctl,
         };
-        if as_root() {
-            // PostgreSQL refuses to run as root: the cluster belongs to `postgres`.
-            std::os::unix::fs::chown(pg.dir.path(), Some(uid_of("postgres")), None)
-                .expect("chown the cluster folder to postgres");
-        }
         pg.pg_ctl(&["initdb", "-o", "--auth=trust --username=postgres --no-sync"]);
         pg.start();
         pg
@@ -114,14 +123,8 @@ impl Postgres {
     }
 
     fn pg_ctl(&self, args: &[&str]) {
-        let mut cmd = if as_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--", &pg_bin("pg_ctl")]);
-            c
-        } else {
-            Command::new(pg_bin("pg_ctl"))
-        };
-        let status = cmd
+        let status = Command::new(&self.pg_ctl[0])
+            .args(&self.pg_ctl[1..])
             .arg("-D")
             .arg(self.data())
             .args(args)
