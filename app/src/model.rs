@@ -98,6 +98,13 @@ impl EndReason {
         }
     }
 
+    /// Whether ending a session for this reason also revokes its remember-me token: every
+    /// sign-out and revocation does; the idle and absolute timeouts do not (bridging them is
+    /// what the token is for).
+    pub fn revokes_remember_me(self) -> bool {
+        !matches!(self, EndReason::Idle | EndReason::Absolute)
+    }
+
     /// Parses a code.
     pub fn from_code(code: &str) -> Option<Self> {
         [

@@ -77,7 +77,22 @@ const MAX_REAUTH: i64 = 86400;
 const MAX_REMEMBER: i64 = 400 * 86400;
 const MAX_SESSIONS: i64 = 1000;
 
+/// The longest a busy session goes without its last activity being written back.
+const MAX_TOUCH_INTERVAL_MS: i64 = 5_000;
+
 impl Policy {
+    /// How often a busy session's last activity is written back: a tenth of the idle
+    /// timeout, at most 5 s. Writing less often would let a session in steady use look idle
+    /// (with a 3 s idle timeout and a 5 s interval, a session used every second died).
+    pub fn touch_interval_ms(&self) -> i64 {
+        (self.idle_timeout_secs.saturating_mul(100)).clamp(0, MAX_TOUCH_INTERVAL_MS)
+    }
+
+    /// Whether a session last used at `last_seen_ms` has been idle too long at `now_ms`.
+    pub fn idle_expired(&self, last_seen_ms: i64, now_ms: i64) -> bool {
+        now_ms - last_seen_ms > self.idle_timeout_secs.saturating_mul(1000)
+    }
+
     /// A policy from the API's form fields, checked: every problem is listed.
     pub fn from_form(
         idle_timeout_secs: i64,

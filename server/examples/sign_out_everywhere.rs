@@ -23,7 +23,7 @@ use tower_sessions::{
     session::{Id, Record},
     SessionStore,
 };
-use tower_sessions_redis_store::fred::prelude::ClientLike;
+use fred::prelude::ClientLike;
 
 fn record(user: usize, now: i64) -> Record {
     let auth = AuthState {
@@ -37,6 +37,9 @@ fn record(user: usize, now: i64) -> Record {
         user_agent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36".into(),
         fingerprint: "0123456789abcdef0123456789abcdef".into(),
         remembered: false,
+        last_seen_ms: now * 1000,
+        gen: 0,
+        remember: None,
     };
     Record {
         id: Id::default(),
@@ -45,11 +48,11 @@ fn record(user: usize, now: i64) -> Record {
     }
 }
 
-async fn used_memory(pool: &tower_sessions_redis_store::fred::prelude::Pool) -> i64 {
+async fn used_memory(pool: &fred::prelude::Pool) -> i64 {
     let info: String = pool
         .next()
         .info(Some(
-            tower_sessions_redis_store::fred::types::InfoKind::Memory,
+            fred::types::InfoKind::Memory,
         ))
         .await
         .unwrap();
@@ -77,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
     let namespace = Namespace("bench".into());
     let events = Arc::new(LocalBus::default());
     let indexed = Indexed::new(
-        Backend::redis(pool.clone()),
+        Backend::redis(pool.clone(), namespace.clone()),
         SessionIndex::Redis(pool.clone(), namespace),
         events.clone(),
     );

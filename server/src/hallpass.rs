@@ -98,16 +98,14 @@ impl Hallpass {
                     .await
                     .context("subscribing to Redis events")?;
                 (
-                    Backend::redis(pool.clone()),
+                    Backend::redis(pool.clone(), namespace.clone()),
                     SessionIndex::Redis(pool.clone(), namespace.clone()),
                     bus,
                     Arc::new(RedisThrottle::new(pool, namespace)),
                 )
             }
             None => (
-                Backend::sql(&config.database_url)
-                    .await
-                    .context("opening the session table")?,
+                Backend::sql(db.clone()),
                 SessionIndex::Sql(db.clone()),
                 Arc::new(LocalBus::default()),
                 Arc::new(LocalThrottle::default()),

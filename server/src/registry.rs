@@ -11,10 +11,7 @@ use app::{
 };
 use async_trait::async_trait;
 use std::sync::Arc;
-use tower_sessions::{
-    session::{Id, Record},
-    SessionStore,
-};
+use tower_sessions::session::{Id, Record};
 
 /// The registry of live sessions.
 #[derive(Clone, Debug)]
@@ -90,10 +87,35 @@ impl SessionRegistry for Registry {
         self.store.index().count_since(since).await.map_err(failed)
     }
 
-    async fn end(&self, user_id: &str, key: &str, reason: EndReason) -> Result<(), RegistryError> {
+    async fn generation(&self, user_id: &str) -> Result<i64, RegistryError> {
+        self.store.index().generation(user_id).await.map_err(failed)
+    }
+
+    async fn bump_generation(&self, user_id: &str) -> Result<i64, RegistryError> {
+        self.store.index().bump_generation(user_id).await.map_err(failed)
+    }
+
+    async fn take(&self, key: &str) -> Result<bool, RegistryError> {
+        let Ok(id) = key.parse::<Id>() else {
+            return Ok(false);
+        };
+        self.store.take(&id).await.map_err(failed)
+    }
+
+    async fn end(
+        &self,
+        user_id: &str,
+        key: &str,
+        reason: EndReason,
+    ) -> Result<bool, RegistryError> {
         let id: Id = key.parse().map_err(failed)?;
-        self.store.delete(&id).await.map_err(failed)?;
-        self.ended(user_id, key, reason).await
+        let live = self.store.take_of(&id, Some(user_id)).await.map_err(failed)?;
+        self.ended(user_id, key, reason).await?;
+        Ok(live)
+    }
+
+    async fn indexed_keys(&self, user_id: &str) -> Result<Vec<String>, RegistryError> {
+        self.store.index().keys_of(user_id).await.map_err(failed)
     }
 
     async fn ended(

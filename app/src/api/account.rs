@@ -28,23 +28,26 @@ pub async fn change_password(
         })?;
     let keep_others =
         keep_other_sessions.is_some_and(|v| !matches!(v.as_str(), "false" | "0" | "off"));
-    let mut ended = 0;
-    if !keep_others {
-        let current = current_key()?;
-        ended = crate::ssr::lifecycle::end_everywhere(
-            &state,
-            &user_id,
-            current.as_deref(),
-            EndReason::PasswordChanged,
-        )
-        .await?;
-        append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
-    }
-    let auth = AuthState {
+    let session = session()?;
+    let mut auth = AuthState {
         authenticated_at: state.clock.now(),
         ..principal.0
     };
-    crate::ssr::lifecycle::regenerate(&state, &session()?, &auth).await?;
+    let mut ended = 0;
+    if !keep_others {
+        // Every other session and token ends, and this one moves to the new generation.
+        let (count, kept) = crate::ssr::lifecycle::end_everywhere(
+            &state,
+            &user_id,
+            Some((&session, &auth)),
+            EndReason::PasswordChanged,
+        )
+        .await?;
+        ended = count;
+        auth = kept.unwrap_or(auth);
+        append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
+    }
+    crate::ssr::lifecycle::regenerate(&state, &session, &auth).await?;
     state
         .audit
         .record(

@@ -77,7 +77,7 @@ pub async fn admin_set_access(
         .update_access(&user.id, role, disabled)
         .await
         .map_err(db_unavailable)?;
-    let ended =
+    let (ended, _) =
         crate::ssr::lifecycle::end_everywhere(&state, &user.id, None, EndReason::RoleChanged)
             .await?;
     state

@@ -22,22 +22,42 @@ pub async fn login(
     let session = session()?;
     let client = client_info();
     crate::ssr::attempts::check(&state, &email, &client).await?;
+    // The account's generation before the password is checked: a password change or
+    // sign-out everywhere that lands during the check drops the session this starts.
+    let target = match crate::ssr::users::normalize_email(&email) {
+        Ok(normal) => state
+            .users
+            .find_by_email(&normal)
+            .await
+            .map_err(db_unavailable)?,
+        Err(_) => None,
+    };
+    let gen = match &target {
+        Some(user) => crate::ssr::lifecycle::generation(&state, &user.id).await?,
+        None => 0,
+    };
     let user = state
         .users
         .authenticate(&email, &password)
         .await
-        .map_err(db_unavailable)?;
+        .map_err(db_unavailable)?
+        .filter(|user| target.as_ref().map(|t| &t.id) == Some(&user.id));
     let Some(user) = user else {
         crate::ssr::attempts::failed(&state, &email, None, &client, "bad credentials").await;
         return Err(ApiError::unauthorized("Incorrect email or password."));
     };
     crate::ssr::attempts::succeeded(&state, &email, &client).await;
-    let auth =
-        crate::ssr::lifecycle::start_session(&state, &session, &user, &client, false).await?;
+    let mut auth =
+        crate::ssr::lifecycle::start_session(&state, &session, &user, &client, false, gen).await?;
     let policy = state.policy.current();
     let now = state.clock.now();
+    // A new sign-in replaces this browser's remember-me token, if it had one.
+    if let Ok(Some(old)) = REMEMBER_COOKIE.read(&request_headers()?) {
+        state.remember.revoke(&old).await.map_err(db_unavailable)?;
+        append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
+    }
     if remember.is_some_and(|v| !matches!(v.as_str(), "false" | "0" | "off")) {
-        let token = state
+        let (token, selector) = state
             .remember
             .issue(&user.id, now, policy.remember_me_secs)
             .await
@@ -46,6 +66,8 @@ pub async fn login(
             http::header::SET_COOKIE,
             REMEMBER_COOKIE.set(token, Some(policy.remember_me_secs)),
         );
+        auth.remember = Some(selector);
+        crate::ssr::lifecycle::save_auth(&session, &auth, &policy).await?;
     }
     Ok(auth.me(&policy, now))
 }
@@ -54,7 +76,7 @@ pub async fn login(
 /// and asks the browser to clear this site's cache, cookies and storage.
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), ApiError> {
-    use crate::ssr::{audit::*, auth::session_tag, context::*, cookies::REMEMBER_COOKIE};
+    use crate::ssr::{context::*, cookies::REMEMBER_COOKIE};
 
     let state = server_state()?;
     let session = session()?;
@@ -66,18 +88,21 @@ pub async fn logout() -> Result<(), ApiError> {
             .map_err(db_unavailable)?;
         append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
     }
-    if let Some(principal) = principal() {
-        let tag = session.id().map(|id| session_tag(&id));
-        state
-            .audit
-            .record(
-                AuditEvent::new(AuditKind::Logout, Some(&principal.0.user_id))
-                    .session(tag)
-                    .client(&client_info()),
+    match principal() {
+        // Like every other end: the session's own token, the reason, the event, the audit.
+        Some(principal) => {
+            crate::ssr::lifecycle::end_current(
+                &state,
+                &session,
+                &principal.0,
+                crate::model::EndReason::Logout,
+                &client_info(),
+                None,
             )
-            .await;
+            .await?
+        }
+        None => session.flush().await.map_err(store_unavailable)?,
     }
-    session.flush().await.map_err(store_unavailable)?;
     append_response_header(
         http::HeaderName::from_static("clear-site-data"),
         http::HeaderValue::from_static("\"cache\", \"cookies\", \"storage\""),
@@ -127,9 +152,15 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
         .await;
         return Err(ApiError::unauthorized("That password is not correct."));
     }
+    let Some(user) = user.filter(|u| !u.disabled) else {
+        return Err(ApiError::not_signed_in());
+    };
+    // Role and email come from the database, never from the session being replaced.
     let auth = AuthState {
         authenticated_at: state.clock.now(),
         remembered: false,
+        role: user.role,
+        email: user.email,
         ..principal.0
     };
     crate::ssr::lifecycle::regenerate(&state, &session()?, &auth).await?;

@@ -34,7 +34,7 @@ pub async fn my_sessions() -> Result<Vec<SessionInfo>, ApiError> {
 pub async fn revoke_session(handle: String) -> Result<(), ApiError> {
     use crate::{
         model::EndReason,
-        ssr::{audit::*, auth::key_tag, context::*},
+        ssr::context::*,
     };
     let state = server_state()?;
     let principal = require_fresh(&state)?;
@@ -46,20 +46,15 @@ pub async fn revoke_session(handle: String) -> Result<(), ApiError> {
     if owner.map(|auth| auth.user_id) != Some(principal.0.user_id.clone()) {
         return Err(ApiError::bad_request("No such session among yours."));
     }
-    state
-        .registry
-        .end(&principal.0.user_id, &handle, EndReason::Revoked)
-        .await
-        .map_err(store_unavailable)?;
-    state
-        .audit
-        .record(
-            AuditEvent::new(AuditKind::Revoked, Some(&principal.0.user_id))
-                .session(key_tag(&handle))
-                .client(&client_info())
-                .reason("by its owner"),
-        )
-        .await;
+    crate::ssr::lifecycle::end_session(
+        &state,
+        &principal.0.user_id,
+        &handle,
+        EndReason::Revoked,
+        &client_info(),
+        Some("by its owner".into()),
+    )
+    .await?;
     Ok(())
 }
 
@@ -72,11 +67,10 @@ pub async fn revoke_other_sessions() -> Result<usize, ApiError> {
     };
     let state = server_state()?;
     let principal = require_fresh(&state)?;
-    let current = current_key()?;
-    let ended = crate::ssr::lifecycle::end_everywhere(
+    let (ended, _) = crate::ssr::lifecycle::end_everywhere(
         &state,
         &principal.0.user_id,
-        current.as_deref(),
+        Some((&session()?, &principal.0)),
         EndReason::Revoked,
     )
     .await?;
@@ -121,7 +115,7 @@ pub async fn admin_sessions() -> Result<Dashboard, ApiError> {
 pub async fn admin_revoke_session(handle: String) -> Result<(), ApiError> {
     use crate::{
         model::EndReason,
-        ssr::{audit::*, auth::key_tag, context::*},
+        ssr::context::*,
     };
     let state = server_state()?;
     let admin = require_fresh_admin(&state)?;
@@ -133,20 +127,15 @@ pub async fn admin_revoke_session(handle: String) -> Result<(), ApiError> {
     else {
         return Err(ApiError::bad_request("That session has already ended."));
     };
-    state
-        .registry
-        .end(&owner.user_id, &handle, EndReason::Revoked)
-        .await
-        .map_err(store_unavailable)?;
-    state
-        .audit
-        .record(
-            AuditEvent::new(AuditKind::Revoked, Some(&owner.user_id))
-                .session(key_tag(&handle))
-                .client(&client_info())
-                .reason(format!("by admin {}", admin.0.email)),
-        )
-        .await;
+    crate::ssr::lifecycle::end_session(
+        &state,
+        &owner.user_id,
+        &handle,
+        EndReason::Revoked,
+        &client_info(),
+        Some(format!("by admin {}", admin.0.email)),
+    )
+    .await?;
     Ok(())
 }
 
@@ -169,18 +158,10 @@ pub async fn admin_revoke_user(email: String) -> Result<usize, ApiError> {
     else {
         return Err(ApiError::bad_request("No user has that email."));
     };
-    let keep = if user.id == admin.0.user_id {
-        current_key()?
-    } else {
-        None
-    };
-    let ended = crate::ssr::lifecycle::end_everywhere(
-        &state,
-        &user.id,
-        keep.as_deref(),
-        EndReason::Revoked,
-    )
-    .await?;
+    let session = session()?;
+    let keep = (user.id == admin.0.user_id).then_some((&session, &admin.0));
+    let (ended, _) =
+        crate::ssr::lifecycle::end_everywhere(&state, &user.id, keep, EndReason::Revoked).await?;
     state
         .audit
         .record(
@@ -202,6 +183,14 @@ pub async fn admin_revoke_all() -> Result<usize, ApiError> {
     let state = server_state()?;
     let admin = require_fresh_admin(&state)?;
     let current = current_key()?;
+    let admin_selector = admin.0.remember.clone();
+    // Every remember-me token goes first (but the one this session is bound to), or a
+    // browser told of its end would sign itself straight back in.
+    state
+        .remember
+        .revoke_all_except(admin_selector.as_deref())
+        .await
+        .map_err(db_unavailable)?;
     let mut ended = 0;
     loop {
         let batch = state
@@ -217,12 +206,14 @@ pub async fn admin_revoke_all() -> Result<usize, ApiError> {
             break;
         }
         for (key, auth) in targets {
-            state
+            if state
                 .registry
                 .end(&auth.user_id, &key, EndReason::Revoked)
                 .await
-                .map_err(store_unavailable)?;
-            ended += 1;
+                .map_err(store_unavailable)?
+            {
+                ended += 1;
+            }
         }
     }
     state

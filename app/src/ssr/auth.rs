@@ -21,7 +21,8 @@ pub struct AuthState {
     pub authenticated_at: i64,
     /// Unix seconds when the session started.
     pub created_at: i64,
-    /// Unix seconds of the last request (written back at most every [`TOUCH_INTERVAL_SECS`]).
+    /// Unix seconds of the last request (written back at most every
+    /// [`Policy::touch_interval_ms`]).
     pub last_seen: i64,
     /// Client address at sign-in.
     pub ip: String,
@@ -31,15 +32,31 @@ pub struct AuthState {
     pub fingerprint: String,
     /// Started from a remember-me token: no password was entered in this session yet.
     pub remembered: bool,
+    /// Unix milliseconds of the last request written back (what the idle rule and the
+    /// least-recently-used order go by; `last_seen` is the same in seconds, for display).
+    #[serde(default)]
+    pub last_seen_ms: i64,
+    /// The user's session generation when this session was issued: once the user's
+    /// generation moves on (sign-out everywhere, password change, demotion), it is over.
+    #[serde(default)]
+    pub gen: i64,
+    /// The selector of the remember-me token this browser holds for this session, if any: a
+    /// sign-out or revocation of the session revokes that token too.
+    #[serde(default)]
+    pub remember: Option<String>,
 }
 
-/// `last_seen` is written back to the store at most this often, so a busy session does not
-/// cost a store write per request. Idle timeouts are therefore precise to this many seconds.
-pub const TOUCH_INTERVAL_SECS: i64 = 5;
-
 impl AuthState {
-    /// A new session's state for `user` signing in from `client` at `now`.
-    pub fn start(user: &User, client: &ClientInfo, now: i64, remembered: bool) -> Self {
+    /// A new session's state for `user` signing in from `client` at `now_ms`, under the
+    /// user's generation `gen`.
+    pub fn start(
+        user: &User,
+        client: &ClientInfo,
+        now_ms: i64,
+        remembered: bool,
+        gen: i64,
+    ) -> Self {
+        let now = now_ms.div_euclid(1000);
         Self {
             user_id: user.id.clone(),
             email: user.email.clone(),
@@ -51,7 +68,21 @@ impl AuthState {
             user_agent: client.user_agent.clone(),
             fingerprint: client.fingerprint(),
             remembered,
+            last_seen_ms: now_ms,
+            gen,
+            remember: None,
         }
+    }
+
+    /// When this session was last used, in milliseconds (older records kept only seconds).
+    pub fn last_used_ms(&self) -> i64 {
+        self.last_seen_ms.max(self.last_seen.saturating_mul(1000))
+    }
+
+    /// Records a request at `now_ms`.
+    pub fn touch(&mut self, now_ms: i64) {
+        self.last_seen_ms = now_ms;
+        self.last_seen = now_ms.div_euclid(1000);
     }
 
     /// Whether the password was checked recently enough for a sensitive action.

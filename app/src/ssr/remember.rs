@@ -16,6 +16,8 @@ pub enum Redeemed {
     Valid {
         /// The token's user.
         user_id: String,
+        /// The token's selector (the session it starts is bound to it).
+        selector: String,
         /// The new cookie value to send.
         rotated: Option<String>,
         /// Unix seconds when the token expires (the cookie's lifetime).
@@ -56,16 +58,17 @@ impl RememberTokens {
         Self { pool }
     }
 
-    /// Issues a token for `user_id`, valid for `lifetime` seconds; returns the cookie value.
+    /// Issues a token for `user_id`, valid for `lifetime` seconds; returns the cookie value
+    /// and the token's selector.
     pub async fn issue(
         &self,
         user_id: &str,
         now: i64,
         lifetime: i64,
-    ) -> Result<String, sqlx::Error> {
+    ) -> Result<(String, String), sqlx::Error> {
         let (selector, validator) = (random_hex(), random_hex());
         sqlx::query(
-            "INSERT INTO remember_tokens (selector, user_id, validator_hash, previous_hash, rotated_at, expires_at) VALUES ($1, $2, $3, NULL, $4, $5)",
+            "INSERT INTO remember_tokens (selector, user_id, validator_hash, previous_hash, rotated_at, expires_at, issued_at) VALUES ($1, $2, $3, NULL, $4, $5, $4)",
         )
         .bind(&selector)
         .bind(user_id)
@@ -74,16 +77,23 @@ impl RememberTokens {
         .bind(now + lifetime)
         .execute(&self.pool)
         .await?;
-        Ok(format!("{selector}:{validator}"))
+        Ok((format!("{selector}:{validator}"), selector))
     }
 
-    /// Checks a presented cookie value and rotates the validator.
-    pub async fn redeem(&self, cookie: &str, now: i64) -> Result<Redeemed, sqlx::Error> {
+    /// Checks a presented cookie value and rotates the validator. `max_lifetime` is the
+    /// policy's remember-me lifetime now: a token issued under a longer one ends at
+    /// `issued + max_lifetime` (lowering the lifetime shortens existing tokens).
+    pub async fn redeem(
+        &self,
+        cookie: &str,
+        now: i64,
+        max_lifetime: i64,
+    ) -> Result<Redeemed, sqlx::Error> {
         let Some((selector, validator)) = parse(cookie) else {
             return Ok(Redeemed::Invalid);
         };
         let Some(row) = sqlx::query(
-            "SELECT user_id, validator_hash, previous_hash, rotated_at, expires_at FROM remember_tokens WHERE selector = $1",
+            "SELECT user_id, validator_hash, previous_hash, rotated_at, expires_at, issued_at FROM remember_tokens WHERE selector = $1",
         )
         .bind(selector)
         .fetch_optional(&self.pool)
@@ -92,7 +102,11 @@ impl RememberTokens {
             return Ok(Redeemed::Invalid);
         };
         let user_id: String = row.try_get("user_id")?;
-        let expires_at: i64 = row.try_get("expires_at")?;
+        let issued_at: Option<i64> = row.try_get("issued_at")?;
+        let expires_at: i64 = match issued_at {
+            Some(issued) => row.try_get::<i64, _>("expires_at")?.min(issued + max_lifetime),
+            None => row.try_get("expires_at")?,
+        };
         if expires_at <= now {
             self.revoke(cookie).await?;
             return Ok(Redeemed::Invalid);
@@ -119,6 +133,7 @@ impl RememberTokens {
             let rotated = (updated == 1).then(|| format!("{selector}:{next}"));
             return Ok(Redeemed::Valid {
                 user_id,
+                selector: selector.to_owned(),
                 rotated,
                 expires_at,
             });
@@ -126,6 +141,7 @@ impl RememberTokens {
         if previous.as_deref() == Some(presented.as_str()) && within_grace {
             return Ok(Redeemed::Valid {
                 user_id,
+                selector: selector.to_owned(),
                 rotated: None,
                 expires_at,
             });
@@ -135,13 +151,45 @@ impl RememberTokens {
 
     /// Deletes the token a cookie value names.
     pub async fn revoke(&self, cookie: &str) -> Result<(), sqlx::Error> {
-        if let Some((selector, _)) = parse(cookie) {
-            sqlx::query("DELETE FROM remember_tokens WHERE selector = $1")
-                .bind(selector)
-                .execute(&self.pool)
-                .await?;
+        match parse(cookie) {
+            Some((selector, _)) => self.revoke_selector(selector).await,
+            None => Ok(()),
         }
+    }
+
+    /// Whose token this selector names, if it exists.
+    pub async fn owner_of(&self, selector: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT user_id FROM remember_tokens WHERE selector = $1")
+            .bind(selector)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Deletes the token with this selector (the one a session is bound to).
+    pub async fn revoke_selector(&self, selector: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM remember_tokens WHERE selector = $1")
+            .bind(selector)
+            .execute(&self.pool)
+            .await?;
         Ok(())
+    }
+
+    /// Deletes every token but the one with selector `keep`.
+    pub async fn revoke_all_except(&self, keep: Option<&str>) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query("DELETE FROM remember_tokens WHERE selector <> $1")
+            .bind(keep.unwrap_or(""))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// Deletes expired tokens; how many.
+    pub async fn delete_expired(&self, now: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query("DELETE FROM remember_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     /// Deletes every token of a user; returns how many.

@@ -59,6 +59,8 @@ pub enum CreateUserError {
 #[derive(Clone, Debug)]
 pub struct Users {
     pool: AnyPool,
+    /// Ids [`Users::is_known`] found (shared by clones).
+    known: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 /// Normalises an email for storage and lookup, rejecting what cannot be an address.
@@ -76,10 +78,43 @@ pub fn normalize_email(email: &str) -> Result<String, String> {
     }
 }
 
+/// Most user ids [`Users::is_known`] remembers before it starts over.
+const KNOWN_USERS_CAPACITY: usize = 100_000;
+
 impl Users {
     /// The users in `pool`'s database.
     pub fn new(pool: AnyPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            known: Default::default(),
+        }
+    }
+
+    /// Whether an account with this id exists in this deployment's database (a session of
+    /// any other user is refused). Accounts are never re-created under an old id, so a
+    /// positive answer is remembered; the first request of each user on an instance asks the
+    /// database.
+    pub async fn is_known(&self, user_id: &str) -> Result<bool, sqlx::Error> {
+        if self.known.lock().expect("known users lock").contains(user_id) {
+            return Ok(true);
+        }
+        let exists = sqlx::query("SELECT 1 FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some();
+        if exists {
+            self.mark_known(user_id);
+        }
+        Ok(exists)
+    }
+
+    fn mark_known(&self, user_id: &str) {
+        let mut known = self.known.lock().expect("known users lock");
+        if known.len() >= KNOWN_USERS_CAPACITY {
+            known.clear();
+        }
+        known.insert(user_id.to_owned());
     }
 
     /// How many accounts exist.
@@ -151,6 +186,11 @@ impl Users {
             })
         })
         .transpose()
+        .inspect(|user| {
+            if let Some(user) = user {
+                self.mark_known(&user.id);
+            }
+        })
     }
 
     /// Looks an account up by id.

@@ -2,7 +2,11 @@
 //! the cookie. Store failures fail closed with 503.
 use super::SESSION_COOKIE;
 use crate::{reply, store::Store};
-use app::error::ApiError;
+use app::{
+    error::ApiError,
+    ssr::{auth::session_key, registry::SessionGone},
+};
+use axum::response::IntoResponse;
 use axum::{
     extract::{Request, State},
     middleware::Next,
@@ -56,6 +60,29 @@ pub async fn manage(State(sessions): State<Sessions>, mut req: Request, next: Ne
                 .append(SET_COOKIE, SESSION_COOKIE.removal());
         }
         Ok(_) => {}
+        Err(err) if SessionGone::is(&err) => {
+            // Ended (revoked, signed out, outdated) while this request was in flight: the
+            // request is answered as any later one would be, and nothing is written back.
+            let key = id.map(|id| session_key(&id).to_string()).unwrap_or_default();
+            let reason = sessions.store.inner().index().end_reason(&key).await;
+            let err = match reason {
+                Ok(Some(reason)) => ApiError::ended(reason),
+                _ => ApiError::not_signed_in(),
+            };
+            tracing::info!("a session ended while its request was in flight");
+            let mut res = if api {
+                reply::error(true, err)
+            } else {
+                let to = match err.reason {
+                    Some(reason) => format!("/login?reason={}", reason.code()),
+                    None => "/login".to_owned(),
+                };
+                axum::response::Redirect::to(&to).into_response()
+            };
+            res.headers_mut()
+                .append(SET_COOKIE, SESSION_COOKIE.removal());
+            return res;
+        }
         Err(err) => {
             tracing::error!(%err, "session store failed while saving");
             return reply::error(api, ApiError::unavailable());

@@ -1,18 +1,14 @@
 //! The concrete stores, chosen at start from the configuration.
-use app::ssr::users::ACQUIRE_TIMEOUT;
 use async_trait::async_trait;
 use tower_sessions::{
     session::{Id, Record},
     session_store, SessionStore,
 };
-use tower_sessions_redis_store::{
-    fred::prelude::{
-        ClientLike, Config as RedisConfig, ConnectionConfig, PerformanceConfig, Pool,
-        ReconnectPolicy,
-    },
-    RedisStore,
+use super::{Namespace, RedisSessions, SqlSessions};
+use fred::prelude::{
+    ClientLike, Config as RedisConfig, ConnectionConfig, PerformanceConfig, Pool, ReconnectPolicy,
 };
-use tower_sessions_sqlx_store::{sqlx, PostgresStore, SqliteStore};
+use sqlx::AnyPool;
 
 /// How long one Redis command may take before the request fails closed.
 pub const REDIS_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1000);
@@ -20,15 +16,23 @@ pub const REDIS_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from
 /// Redis connections per instance unless configured (`HALLPASS_REDIS_CONNECTIONS`).
 pub const DEFAULT_REDIS_CONNECTIONS: usize = 2;
 
-/// One of the published tower-sessions stores.
+/// Where session records live.
 #[derive(Clone, Debug)]
 pub enum Backend {
-    /// Redis (tower-sessions-redis-store on a fred pool): for scale and several servers.
-    Redis(RedisStore<Pool>),
-    /// The embedded default: a table in the SQLite database.
-    Sqlite(SqliteStore),
-    /// A table in PostgreSQL, when that is the database and Redis is not configured.
-    Postgres(PostgresStore),
+    /// Redis (a fred pool), under the deployment's namespace: for scale and several servers.
+    Redis(RedisSessions),
+    /// The `sessions` table of the SQL database (SQLite, the embedded default, or
+    /// PostgreSQL), when Redis is not configured.
+    Sql(SqlSessions),
+}
+
+macro_rules! each_store {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            Backend::Redis($store) => $call,
+            Backend::Sql($store) => $call,
+        }
+    };
 }
 
 impl Backend {
@@ -61,51 +65,29 @@ impl Backend {
         Ok(pool)
     }
 
-    /// Sessions in Redis, through `pool`.
-    pub fn redis(pool: Pool) -> Self {
-        Backend::Redis(RedisStore::new(pool))
+    /// Sessions in Redis, through `pool`, under `ns`.
+    pub fn redis(pool: Pool, ns: Namespace) -> Self {
+        Backend::Redis(RedisSessions::new(pool, ns))
     }
 
-    /// Opens the session table in the SQL database at `url`, creating it when missing.
-    pub async fn sql(url: &str) -> anyhow::Result<Self> {
-        // Like the user database: fail a request fast while the database is away.
-        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect(url)
-                .await?;
-            let store = PostgresStore::new(pool);
-            store.migrate().await?;
-            Ok(Backend::Postgres(store))
-        } else {
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect(url)
-                .await?;
-            let store = SqliteStore::new(pool);
-            store.migrate().await?;
-            Ok(Backend::Sqlite(store))
-        }
+    /// Sessions in the `sessions` table of the database behind `pool`.
+    pub fn sql(pool: AnyPool) -> Self {
+        Backend::Sql(SqlSessions::new(pool))
+    }
+
+    /// Deletes a record; whether it was there (a regeneration must find the session it
+    /// replaces still alive).
+    pub async fn take(&self, id: &Id) -> session_store::Result<bool> {
+        each_store!(self, store => store.take(id).await)
     }
 
     /// A short name for logs.
     pub fn name(&self) -> &'static str {
         match self {
             Backend::Redis(_) => "redis",
-            Backend::Sqlite(_) => "sqlite",
-            Backend::Postgres(_) => "postgres",
+            Backend::Sql(_) => "sql",
         }
     }
-}
-
-macro_rules! each_store {
-    ($self:ident, $store:ident => $call:expr) => {
-        match $self {
-            Backend::Redis($store) => $call,
-            Backend::Sqlite($store) => $call,
-            Backend::Postgres($store) => $call,
-        }
-    };
 }
 
 #[async_trait]

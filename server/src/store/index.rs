@@ -1,12 +1,13 @@
 //! The per-user index of live sessions and the short memory of ended ones, in Redis (sorted
 //! sets scored by last activity) or in SQL tables. Signing a user out everywhere reads one
 //! user's entries, never the whole store.
+use super::Namespace;
 use app::model::EndReason;
-use sqlx::{AnyPool, Row};
-use tower_sessions_redis_store::fred::{
+use fred::{
     prelude::{Expiration, KeysInterface, Pool, SortedSetsInterface},
     types::sorted_sets::Ordering,
 };
+use sqlx::{AnyPool, Row};
 
 /// How long the reason a session ended is kept by default (`HALLPASS_HISTORY_SECS`).
 pub const DEFAULT_HISTORY_SECS: i64 = 24 * 3600;
@@ -17,42 +18,12 @@ pub type IndexResult<T> = Result<T, String>;
 /// Where the index lives: with the sessions.
 #[derive(Clone, Debug)]
 pub enum SessionIndex {
-    /// `{ns}:user:{id}` sorted sets (member: storage key, score: last activity), a global
-    /// `{ns}:live` set, and `{ns}:ended:{key}` strings that expire (`ns` = the namespace).
+    /// `{ns}:user:{id}` sorted sets (member: storage key, score: last activity in
+    /// milliseconds), a global `{ns}:live` set, `{ns}:ended:{key}` strings that expire, and
+    /// `{ns}:gen:{user}` generations (`ns` = the namespace).
     Redis(Pool, Namespace),
-    /// `session_index` and `session_ends` tables.
+    /// `session_index`, `session_ends` and `session_generations` tables.
     Sql(AnyPool),
-}
-
-/// The prefix of every Redis key and channel Hallpass owns besides the session records, so
-/// several deployments (or test servers) can share one Redis.
-#[derive(Clone, Debug)]
-pub struct Namespace(pub std::sync::Arc<str>);
-
-impl Namespace {
-    fn user_set(&self, user_id: &str) -> String {
-        format!("{}:user:{user_id}", self.0)
-    }
-
-    fn live_set(&self) -> String {
-        format!("{}:live", self.0)
-    }
-
-    fn ended_key(&self, key: &str) -> String {
-        format!("{}:ended:{key}", self.0)
-    }
-
-    /// The failure counter for a throttle key (hashed: no emails or addresses in key names).
-    pub fn throttle_key(&self, key: &str) -> String {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(key.as_bytes());
-        format!("{}:throttle:{}", self.0, hex::encode(&digest[..16]))
-    }
-
-    /// The pub/sub channel for events.
-    pub fn channel(&self) -> String {
-        format!("{}:events", self.0)
-    }
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -60,8 +31,11 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 impl SessionIndex {
-    /// Adds or refreshes a session of `user_id`.
-    pub async fn add(&self, key: &str, user_id: &str, last_seen: i64) -> IndexResult<()> {
+    /// Adds or refreshes a session of `user_id`, last used at `last_seen_ms` (milliseconds:
+    /// the session limit evicts the least recently used one even among sign-ins in the same
+    /// second).
+    pub async fn add(&self, key: &str, user_id: &str, last_seen_ms: i64) -> IndexResult<()> {
+        let last_seen = last_seen_ms;
         match self {
             SessionIndex::Redis(pool, ns) => {
                 let score = (last_seen as f64, key.to_owned());
@@ -161,8 +135,9 @@ impl SessionIndex {
         }
     }
 
-    /// How many indexed sessions were active at or after `since`.
+    /// How many indexed sessions were active at or after `since` (Unix seconds).
     pub async fn count_since(&self, since: i64) -> IndexResult<i64> {
+        let since = since.saturating_mul(1000);
         match self {
             SessionIndex::Redis(pool, ns) => pool
                 .zcount(ns.live_set(), since as f64, f64::INFINITY)
@@ -177,6 +152,42 @@ impl SessionIndex {
                     .try_get::<i64, _>(0)
                     .map_err(err)
             }
+        }
+    }
+
+    /// The user's session generation (0 until first bumped).
+    pub async fn generation(&self, user_id: &str) -> IndexResult<i64> {
+        match self {
+            SessionIndex::Redis(pool, ns) => {
+                let gen: Option<i64> = pool.get(ns.generation_key(user_id)).await.map_err(err)?;
+                Ok(gen.unwrap_or(0))
+            }
+            SessionIndex::Sql(db) => Ok(sqlx::query_scalar::<_, i64>(
+                "SELECT gen FROM session_generations WHERE user_id = $1",
+            )
+            .bind(user_id)
+            .fetch_optional(db)
+            .await
+            .map_err(err)?
+            .unwrap_or(0)),
+        }
+    }
+
+    /// Moves the user's generation on: every session issued before is over. Returns the new
+    /// generation.
+    pub async fn bump_generation(&self, user_id: &str) -> IndexResult<i64> {
+        match self {
+            SessionIndex::Redis(pool, ns) => {
+                pool.incr(ns.generation_key(user_id)).await.map_err(err)
+            }
+            SessionIndex::Sql(db) => sqlx::query_scalar::<_, i64>(
+                "INSERT INTO session_generations (user_id, gen) VALUES ($1, 1) \
+                 ON CONFLICT (user_id) DO UPDATE SET gen = session_generations.gen + 1 RETURNING gen",
+            )
+            .bind(user_id)
+            .fetch_one(db)
+            .await
+            .map_err(err),
         }
     }
 

@@ -1,10 +1,7 @@
 //! A store that keeps the per-user [`SessionIndex`] in step with the records it saves and
 //! deletes.
-use super::SessionIndex;
-use app::ssr::{
-    auth::{AuthState, AUTH_KEY},
-    events::{Event, EventBus},
-};
+use super::{owner, Backend, SessionIndex};
+use app::ssr::events::{Event, EventBus};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tower_sessions::{
@@ -13,8 +10,10 @@ use tower_sessions::{
 };
 
 /// Wraps a store; every signed-in record it saves is indexed under its user, and removed
-/// from the index when deleted. The index is written first on save and last on delete, so a
-/// failure can leave a stale index entry (pruned when listed), never an unindexed session.
+/// from the index when deleted. A new record is indexed right after it is stored (and
+/// removed again if that fails), an updated one only once the update went through (a
+/// session ended meanwhile gets no index entry back), and a deleted one is unindexed last:
+/// a failure can leave a stale index entry (pruned when listed), never an unindexed session.
 #[derive(Clone, Debug)]
 pub struct Indexed<S> {
     inner: S,
@@ -22,19 +21,14 @@ pub struct Indexed<S> {
     events: Arc<dyn EventBus>,
 }
 
-fn owner(record: &Record) -> Option<(String, i64)> {
-    let auth: AuthState = serde_json::from_value(record.data.get(AUTH_KEY)?.clone()).ok()?;
-    Some((auth.user_id, auth.last_seen))
-}
-
 fn backend(err: String) -> session_store::Error {
     session_store::Error::Backend(err)
 }
 
-impl<S: SessionStore> Indexed<S> {
+impl Indexed<Backend> {
     /// Wraps `inner`, indexing into `index` and announcing new signed-in sessions on `events`
     /// once they are stored (so a listing that reacts to the event finds them).
-    pub fn new(inner: S, index: SessionIndex, events: Arc<dyn EventBus>) -> Self {
+    pub fn new(inner: Backend, index: SessionIndex, events: Arc<dyn EventBus>) -> Self {
         Self {
             inner,
             index,
@@ -75,6 +69,25 @@ impl<S: SessionStore> Indexed<S> {
         Ok(live)
     }
 
+    /// Deletes a record and its index entries; whether the record was there.
+    pub async fn take(&self, id: &Id) -> session_store::Result<bool> {
+        let owner = self.inner.load(id).await?.as_ref().and_then(owner);
+        self.take_of(id, owner.as_ref().map(|o| o.user_id.as_str()))
+            .await
+    }
+
+    /// Deletes a record of `user_id` (known to the caller: the record itself may read as
+    /// gone, outdated by its generation) and its index entries; whether it was there.
+    pub async fn take_of(&self, id: &Id, user_id: Option<&str>) -> session_store::Result<bool> {
+        let taken = self.inner.take(id).await?;
+        match user_id {
+            Some(user) => self.index.remove(&id.to_string(), user).await,
+            None => self.index.forget(&id.to_string()).await,
+        }
+        .map_err(backend)?;
+        Ok(taken)
+    }
+
     /// One record by storage key.
     pub async fn load_key(&self, id: &Id) -> session_store::Result<Option<Record>> {
         self.inner.load(id).await
@@ -82,27 +95,32 @@ impl<S: SessionStore> Indexed<S> {
 }
 
 #[async_trait]
-impl<S: SessionStore + Clone> SessionStore for Indexed<S> {
+impl SessionStore for Indexed<Backend> {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         self.inner.create(record).await?;
-        if let Some((user, seen)) = owner(record) {
-            if let Err(err) = self.index.add(&record.id.to_string(), &user, seen).await {
+        if let Some(owner) = owner(record) {
+            let key = record.id.to_string();
+            if let Err(err) = self.index.add(&key, &owner.user_id, owner.last_seen_ms).await {
                 self.inner.delete(&record.id).await.ok();
                 return Err(backend(err));
             }
-            self.events.publish(Event::SessionStarted { user_id: user });
+            // Once per session, after it is stored: a listing that reacts finds it.
+            self.events.publish(Event::SessionStarted {
+                user_id: owner.user_id,
+            });
         }
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        if let Some((user, seen)) = owner(record) {
+        self.inner.save(record).await?;
+        if let Some(owner) = owner(record) {
             self.index
-                .add(&record.id.to_string(), &user, seen)
+                .add(&record.id.to_string(), &owner.user_id, owner.last_seen_ms)
                 .await
                 .map_err(backend)?;
         }
-        self.inner.save(record).await
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
@@ -110,14 +128,6 @@ impl<S: SessionStore + Clone> SessionStore for Indexed<S> {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        let owner = self.inner.load(id).await?.as_ref().and_then(owner);
-        self.inner.delete(id).await?;
-        if let Some((user, _)) = owner {
-            self.index
-                .remove(&id.to_string(), &user)
-                .await
-                .map_err(backend)?;
-        }
-        Ok(())
+        self.take(id).await.map(|_| ())
     }
 }

@@ -1,0 +1,138 @@
+//! Session records in Redis, under this deployment's namespace (`{ns}:session:{key}`), so two
+//! deployments sharing one Redis never read each other's sessions.
+//!
+//! A record is stored as `{user_id}|{generation}|` followed by the MessagePack record, so one
+//! Lua script can load it *and* check it against its user's generation (`{ns}:gen:{user}`) in
+//! a single round trip: a session issued before its user's last sign-out-everywhere,
+//! demotion or password change reads as gone, wherever it came from.
+use super::{owner, Namespace, SessionGone};
+use async_trait::async_trait;
+use fred::{
+    prelude::{KeysInterface, LuaInterface, Pool},
+    types::{Expiration, SetOptions},
+};
+use sha1::{Digest, Sha1};
+use std::sync::LazyLock;
+use tower_sessions::{
+    session::{Id, Record},
+    session_store, SessionStore,
+};
+
+/// Loads a record unless its user's generation moved past it. KEYS[1]: the record; ARGV[1]:
+/// the generation key prefix (`{ns}:gen:`). Returns the stored value, or false.
+const LOAD: &str = r#"
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local user, gen = string.match(v, '^([^|]*)|(%d+)|')
+if user and user ~= '' then
+  local current = redis.call('GET', ARGV[1] .. user)
+  if current and tonumber(current) > tonumber(gen) then return false end
+end
+return v
+"#;
+
+/// The script's SHA-1, for `EVALSHA` (Redis caches scripts by it).
+static LOAD_SHA: LazyLock<String> = LazyLock::new(|| hex::encode(Sha1::digest(LOAD)));
+
+/// Session records in Redis.
+#[derive(Clone, Debug)]
+pub struct RedisSessions {
+    pool: Pool,
+    ns: Namespace,
+}
+
+fn backend(err: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+impl RedisSessions {
+    /// Records in `pool` under `ns`.
+    pub fn new(pool: Pool, ns: Namespace) -> Self {
+        Self { pool, ns }
+    }
+
+    fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
+        let (user, gen) = owner(record)
+            .map(|o| (o.user_id, o.gen))
+            .unwrap_or_default();
+        let mut value = format!("{user}|{gen}|").into_bytes();
+        rmp_serde::encode::write(&mut value, record)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        Ok(value)
+    }
+
+    fn decode(value: &[u8]) -> session_store::Result<Record> {
+        let decode = |e: &dyn std::fmt::Display| session_store::Error::Decode(e.to_string());
+        let mut bars = value.iter().enumerate().filter(|(_, b)| **b == b'|');
+        let (Some(_), Some((body, _))) = (bars.next(), bars.next()) else {
+            return Err(decode(&"a session record without its owner header"));
+        };
+        rmp_serde::from_slice(&value[body + 1..]).map_err(|e| decode(&e))
+    }
+
+    /// Writes `record` with `options` (NX: only new; XX: only existing); whether it was written.
+    async fn set(&self, record: &Record, options: SetOptions) -> session_store::Result<bool> {
+        let expire = Expiration::EXAT(record.expiry_date.unix_timestamp());
+        self.pool
+            .set(
+                self.ns.session_key(&record.id),
+                Self::encode(record)?.as_slice(),
+                Some(expire),
+                Some(options),
+                false,
+            )
+            .await
+            .map_err(backend)
+    }
+
+    /// Deletes a record; whether it was there.
+    pub async fn take(&self, id: &Id) -> session_store::Result<bool> {
+        let removed: i64 = self
+            .pool
+            .del(self.ns.session_key(id))
+            .await
+            .map_err(backend)?;
+        Ok(removed > 0)
+    }
+}
+
+#[async_trait]
+impl SessionStore for RedisSessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        while !self.set(record, SetOptions::NX).await? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    /// Update-only: a record that is gone (ended while this request was in flight) stays gone.
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        if self.set(record, SetOptions::XX).await? {
+            Ok(())
+        } else {
+            Err(SessionGone.into())
+        }
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let key = self.ns.session_key(id);
+        let args = vec![self.ns.generation_prefix()];
+        let value: Option<Vec<u8>> = match self
+            .pool
+            .evalsha(LOAD_SHA.as_str(), vec![key.clone()], args.clone())
+            .await
+        {
+            Err(err) if err.details().starts_with("NOSCRIPT") => self
+                .pool
+                .eval(LOAD, vec![key], args)
+                .await
+                .map_err(backend)?,
+            other => other.map_err(backend)?,
+        };
+        value.map(|v| Self::decode(&v)).transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.take(id).await.map(|_| ())
+    }
+}

@@ -1,0 +1,123 @@
+//! Session records in the SQL database (SQLite by default, or PostgreSQL): the `sessions`
+//! table, beside `session_generations`. Loading checks the record against its user's
+//! generation in the same query, like the Redis store's script; saving an existing record is
+//! an `UPDATE`, never an upsert, so a session ended while a request was in flight stays ended.
+use super::{owner, SessionGone};
+use async_trait::async_trait;
+use sqlx::AnyPool;
+use tower_sessions::{
+    session::{Id, Record},
+    session_store, SessionStore,
+};
+
+/// Session records in SQL.
+#[derive(Clone, Debug)]
+pub struct SqlSessions {
+    pool: AnyPool,
+}
+
+fn backend(err: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+fn encode(record: &Record) -> session_store::Result<String> {
+    serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
+impl SqlSessions {
+    /// Records in `pool`'s database (migrated with the rest of the schema).
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Deletes a record; whether it was there.
+    pub async fn take(&self, id: &Id) -> session_store::Result<bool> {
+        let removed = sqlx::query("DELETE FROM sessions WHERE skey = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        Ok(removed > 0)
+    }
+
+    /// Deletes records whose time has passed; how many.
+    pub async fn delete_expired(&self, now: i64) -> session_store::Result<u64> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?
+            .rows_affected())
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlSessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let (user, gen) = owner(record).map(|o| (Some(o.user_id), o.gen)).unwrap_or_default();
+        let data = encode(record)?;
+        loop {
+            let inserted = sqlx::query(
+                "INSERT INTO sessions (skey, user_id, gen, record, expires_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (skey) DO NOTHING",
+            )
+            .bind(record.id.to_string())
+            .bind(user.clone())
+            .bind(gen)
+            .bind(&data)
+            .bind(record.expiry_date.unix_timestamp())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+            if inserted == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    /// Update-only: a record that is gone (ended while this request was in flight) stays gone.
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let (user, gen) = owner(record).map(|o| (Some(o.user_id), o.gen)).unwrap_or_default();
+        let updated = sqlx::query(
+            "UPDATE sessions SET record = $1, expires_at = $2, user_id = $3, gen = $4 WHERE skey = $5",
+        )
+        .bind(encode(record)?)
+        .bind(record.expiry_date.unix_timestamp())
+        .bind(user)
+        .bind(gen)
+        .bind(record.id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        if updated == 1 {
+            Ok(())
+        } else {
+            Err(SessionGone.into())
+        }
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let data: Option<String> = sqlx::query_scalar(
+            "SELECT s.record FROM sessions s LEFT JOIN session_generations g ON g.user_id = s.user_id \
+             WHERE s.skey = $1 AND s.expires_at > $2 AND s.gen >= COALESCE(g.gen, 0)",
+        )
+        .bind(id.to_string())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        data.map(|d| {
+            serde_json::from_str(&d).map_err(|e| session_store::Error::Decode(e.to_string()))
+        })
+        .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.take(id).await.map(|_| ())
+    }
+}
