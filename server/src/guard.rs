@@ -145,7 +145,15 @@ async fn verdict(
         }
     };
     if let Some(auth) = auth {
-        return enforce(state, session, client, auth).await;
+        return match enforce(state, session, client, auth).await? {
+            // Timed out, not revoked: a remember-me token bridges that, in this very request.
+            Verdict::Ended(reason) if !reason.revokes_remember_me() => {
+                Ok(remember(state, session, client, headers, cookies)
+                    .await?
+                    .unwrap_or(Verdict::Ended(reason)))
+            }
+            verdict => Ok(verdict),
+        };
     }
     // A cookie whose session is gone: why, if we know. This comes before any remember-me
     // token is redeemed: a session that was revoked must not sign itself back in.

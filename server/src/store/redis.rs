@@ -73,7 +73,8 @@ impl RedisSessions {
     /// Writes `record` with `options` (NX: only new; XX: only existing); whether it was written.
     async fn set(&self, record: &Record, options: SetOptions) -> session_store::Result<bool> {
         let expire = Expiration::EXAT(record.expiry_date.unix_timestamp());
-        self.pool
+        let written: Option<String> = self
+            .pool
             .set(
                 self.ns.session_key(&record.id),
                 Self::encode(record)?.as_slice(),
@@ -82,7 +83,8 @@ impl RedisSessions {
                 false,
             )
             .await
-            .map_err(backend)
+            .map_err(backend)?;
+        Ok(written.is_some())
     }
 
     /// Deletes a record; whether it was there.

@@ -325,3 +325,67 @@ pub async fn audit_kinds(s: &TestServer) -> Vec<String> {
         .map(|e| e.kind)
         .collect()
 }
+
+/// A request whose body is held back: headers and all but the last byte are sent, the rest
+/// only when [`HeldRequest::finish`] is called (a client widening the window in which its
+/// session could change under it).
+pub struct HeldRequest {
+    stream: tokio::net::TcpStream,
+    last: u8,
+}
+
+impl TestServer {
+    /// Starts `POST /api/{endpoint}` with the session cookie and holds its body back.
+    pub async fn held_post(&self, endpoint: &str, form: &[(&str, &str)], cookie: &str) -> HeldRequest {
+        use tokio::io::AsyncWriteExt;
+        let mut body = serde_urlencoded(form).into_bytes();
+        if body.is_empty() {
+            body = b"_=".to_vec();
+        }
+        let last = body.pop().unwrap();
+        let host = self.base.trim_start_matches("http://");
+        let head = format!(
+            "POST /api/{endpoint} HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nUser-Agent: {USER_AGENT}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nCookie: {COOKIE_NAME}={cookie}\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            self.base,
+            body.len() + 1
+        );
+        let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(&body).await.unwrap();
+        stream.flush().await.unwrap();
+        HeldRequest { stream, last }
+    }
+
+    /// A second deployment sharing this one's Redis namespace (the default namespace is the
+    /// same everywhere) but with a database of its own.
+    pub async fn stranger(&self, kind: StoreKind) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/hallpass.db?mode=rwc", dir.path().display());
+        Self::start_on(kind, &url, &self.namespace, dir).await
+    }
+}
+
+impl HeldRequest {
+    /// Sends the rest of the body; the status and the raw response text.
+    pub async fn finish(mut self) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        self.stream.write_all(&[self.last]).await.unwrap();
+        let mut response = Vec::new();
+        self.stream.read_to_end(&mut response).await.unwrap();
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, text)
+    }
+}
+
+/// The storage key of a session cookie (what listings and revocations name it by).
+pub fn key_of(cookie: &str) -> String {
+    let id: tower_sessions::session::Id = cookie.parse().expect("a session id");
+    app::ssr::auth::session_key(&id).to_string()
+}

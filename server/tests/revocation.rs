@@ -1,0 +1,409 @@
+//! Revocation that sticks: an ended session never comes back, whatever the timing, on both
+//! stores. Each test is an attack that worked before the stores became update-only, the
+//! generations were checked and sign-outs took the remember-me token with them.
+mod common;
+
+use app::{model::EndReason, ssr::events::Event};
+use common::{
+    json, key_of, remember_cookie, session_cookie, StoreKind, TestServer, ADMIN_EMAIL, PASSWORD,
+    USER_AGENT, USER_EMAIL,
+};
+use hallpass::session::COOKIE_NAME;
+use reqwest::header;
+
+const REMEMBER: &str = "__Host-hallpass-remember";
+
+async fn me(s: &TestServer, cookie: &str) -> (u16, serde_json::Value) {
+    let res = s.post("me", &[], Some(cookie)).await;
+    (res.status().as_u16(), json(res).await)
+}
+
+async fn my_session_keys(s: &TestServer, cookie: &str) -> Vec<String> {
+    let res = s.post("my_sessions", &[], Some(cookie)).await;
+    assert_eq!(res.status(), 200);
+    json(res)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["handle"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn user_id(s: &TestServer, email: &str) -> String {
+    s.hallpass
+        .users()
+        .find_by_email(email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+on_both_stores!(
+    a_request_in_flight_does_not_bring_a_revoked_session_back,
+    |s: TestServer| async move {
+        let a = s.session_for(USER_EMAIL).await;
+        let b = s.session_for(USER_EMAIL).await;
+        // Long enough that A's next request writes its last activity back.
+        s.advance(6);
+        let held = s.held_post("me", &[], &a).await;
+        let res = s.post("revoke_other_sessions", &[], Some(&b)).await;
+        assert_eq!(res.status(), 200);
+        let b = session_cookie(&res).map(|c| c.0).unwrap_or(b);
+        let (status, text) = held.finish().await;
+        assert_eq!(status, 401, "the held request is answered as revoked: {text}");
+        assert!(text.contains("\"reason\":\"revoked\""), "{text}");
+        assert_eq!(me(&s, &a).await.0, 401, "and A stays ended");
+        assert_eq!(
+            my_session_keys(&s, &b).await,
+            vec![key_of(&b)],
+            "A is not listed again"
+        );
+    }
+);
+
+on_both_stores!(
+    a_write_back_of_an_ended_session_is_refused_by_the_store,
+    |s: TestServer| async move {
+        use tower_sessions::{Session, SessionStore as _};
+        let a = s.session_for(USER_EMAIL).await;
+        let b = s.session_for(USER_EMAIL).await;
+        // A request loads A's session...
+        let sessions = s.hallpass.sessions();
+        let id = a.parse().unwrap();
+        let session = Session::new(Some(id), sessions.store.clone(), Some(sessions.expiry));
+        let auth: app::ssr::auth::AuthState = session.get("auth").await.unwrap().unwrap();
+        // ...A is signed out from B meanwhile...
+        let res = s
+            .post("revoke_session", &[("handle", &key_of(&a))], Some(&b))
+            .await;
+        assert_eq!(res.status(), 200);
+        // ...and the request writes A back when it finishes: refused, nothing written.
+        session.insert("auth", &auth).await.unwrap();
+        let err = session.save().await.expect_err("an ended session is not written back");
+        assert!(app::ssr::registry::SessionGone::is(&err), "{err}");
+        assert!(sessions.store.load(&id).await.unwrap().is_none());
+        assert_eq!(my_session_keys(&s, &b).await, vec![key_of(&b)]);
+    }
+);
+
+on_both_stores!(
+    a_re_authentication_in_flight_does_not_revive_a_revoked_session,
+    |s: TestServer| async move {
+        let a = s.session_for(USER_EMAIL).await;
+        let b = s.session_for(USER_EMAIL).await;
+        let held = s.held_post("reauth", &[("password", PASSWORD)], &a).await;
+        let res = s
+            .post("revoke_session", &[("handle", &key_of(&a))], Some(&b))
+            .await;
+        assert_eq!(res.status(), 200);
+        let (status, text) = held.finish().await;
+        assert_eq!(status, 401, "{text}");
+        assert!(
+            !text.to_ascii_lowercase().contains(&format!("set-cookie: {}=", COOKIE_NAME.to_ascii_lowercase()))
+                || text.contains(&format!("{COOKIE_NAME}=;")),
+            "no new session cookie: {text}"
+        );
+        assert_eq!(my_session_keys(&s, &b).await, vec![key_of(&b)], "no new session");
+    }
+);
+
+on_both_stores!(
+    a_re_authentication_in_flight_during_a_demotion_keeps_no_admin_rights,
+    |s: TestServer| async move {
+        let admin = s.session_for(ADMIN_EMAIL).await;
+        let res = s
+            .post(
+                "admin_set_access",
+                &[("email", USER_EMAIL), ("role", "admin")],
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let promoted = s.session_for(USER_EMAIL).await;
+        let held = s
+            .held_post("reauth", &[("password", PASSWORD)], &promoted)
+            .await;
+        let res = s
+            .post(
+                "admin_set_access",
+                &[("email", USER_EMAIL), ("role", "user")],
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let (status, text) = held.finish().await;
+        assert_eq!(status, 401, "{text}");
+        let id = user_id(&s, USER_EMAIL).await;
+        assert!(
+            s.hallpass.state().registry.list_user(&id).await.unwrap().is_empty(),
+            "no session of the demoted user survives"
+        );
+    }
+);
+
+on_both_stores!(
+    a_session_of_an_older_generation_is_refused_everywhere,
+    |s: TestServer| async move {
+        let a = s.session_for(USER_EMAIL).await;
+        assert_eq!(me(&s, &a).await.0, 200);
+        // A sign-out everywhere that raced this session's creation: the sweep did not list
+        // it, but its generation is behind.
+        let id = user_id(&s, USER_EMAIL).await;
+        s.hallpass.state().registry.bump_generation(&id).await.unwrap();
+        assert_eq!(me(&s, &a).await.0, 401);
+        let peer = s
+            .peer(match s.hallpass.sessions().store.inner().index() {
+                hallpass::store::SessionIndex::Redis(..) => StoreKind::Redis,
+                hallpass::store::SessionIndex::Sql(_) => StoreKind::Sqlite,
+            })
+            .await;
+        assert_eq!(me(&peer, &a).await.0, 401, "on every instance");
+        // A new sign-in is of the new generation and works.
+        let fresh = s.session_for(USER_EMAIL).await;
+        assert_eq!(me(&s, &fresh).await.0, 200);
+    }
+);
+
+/// Signs in with "remember me"; the session cookie and the token.
+async fn remembered(s: &TestServer, extra_cookie: Option<&str>) -> (String, String) {
+    let mut req = s
+        .client
+        .post(format!("{}/api/login", s.base))
+        .header(header::ORIGIN, &s.base)
+        .header(header::USER_AGENT, USER_AGENT)
+        .form(&[
+            ("email", USER_EMAIL),
+            ("password", PASSWORD),
+            ("remember", "on"),
+        ]);
+    if let Some(cookie) = extra_cookie {
+        req = req.header(header::COOKIE, cookie);
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let token = remember_cookie(&res).expect("a remember-me cookie").0;
+    (session_cookie(&res).unwrap().0, token)
+}
+
+async fn with_both(s: &TestServer, session: &str, token: &str) -> reqwest::Response {
+    s.post_raw(
+        "me",
+        &[],
+        &format!("{COOKIE_NAME}={session}; {REMEMBER}={token}"),
+        USER_AGENT,
+    )
+    .await
+}
+
+async fn assert_signed_out_for_good(s: &TestServer, session: &str, token: &str, reason: &str) {
+    let res = with_both(s, session, token).await;
+    assert_eq!(res.status(), 401, "the remember-me token does not sign it back in");
+    assert_eq!(session_cookie(&res).expect("session cookie removed").0, "");
+    assert_eq!(remember_cookie(&res).expect("token cookie removed").0, "");
+    assert_eq!(json(res).await["reason"], reason);
+    assert_eq!(common::remember_tokens(s, USER_EMAIL).await, 0);
+    // Even the token alone is worthless now.
+    let res = s
+        .post_raw("me", &[], &format!("{REMEMBER}={token}"), USER_AGENT)
+        .await;
+    assert_eq!(res.status(), 401);
+}
+
+on_both_stores!(
+    signing_out_a_device_revokes_its_remember_me_token,
+    |s: TestServer| async move {
+        let (laptop, token) = remembered(&s, None).await;
+        let phone = s.session_for(USER_EMAIL).await;
+        let res = s
+            .post("revoke_session", &[("handle", &key_of(&laptop))], Some(&phone))
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_signed_out_for_good(&s, &laptop, &token, "revoked").await;
+    }
+);
+
+on_both_stores!(
+    an_admin_revoke_of_one_session_revokes_its_token,
+    |s: TestServer| async move {
+        let (laptop, token) = remembered(&s, None).await;
+        let admin = s.session_for(ADMIN_EMAIL).await;
+        let res = s
+            .post(
+                "admin_revoke_session",
+                &[("handle", &key_of(&laptop))],
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_signed_out_for_good(&s, &laptop, &token, "revoked").await;
+    }
+);
+
+on_both_stores!(
+    signing_out_everyone_revokes_every_token,
+    |s: TestServer| async move {
+        let (laptop, token) = remembered(&s, None).await;
+        let admin = s.session_for(ADMIN_EMAIL).await;
+        let res = s.post("admin_revoke_all", &[], Some(&admin)).await;
+        assert_eq!(res.status(), 200);
+        assert_signed_out_for_good(&s, &laptop, &token, "revoked").await;
+        assert_eq!(me(&s, &admin).await.0, 200, "but the admin's own session");
+    }
+);
+
+on_both_stores!(
+    a_limit_eviction_revokes_the_evicted_token,
+    |s: TestServer| async move {
+        s.set_policy(1800, 28800, "strict", 1).await;
+        let (laptop, token) = remembered(&s, None).await;
+        let phone = s.session_for(USER_EMAIL).await;
+        assert_eq!(me(&s, &phone).await.0, 200);
+        assert_signed_out_for_good(&s, &laptop, &token, "limit").await;
+    }
+);
+
+on_both_stores!(
+    a_session_that_was_revoked_before_its_token_was_is_still_not_restored,
+    |s: TestServer| async move {
+        // The token survives (as if its revocation had failed): the guard still asks why the
+        // session ended before redeeming anything.
+        let (laptop, token) = remembered(&s, None).await;
+        let id = user_id(&s, USER_EMAIL).await;
+        s.hallpass
+            .state()
+            .registry
+            .end(&id, &key_of(&laptop), EndReason::Revoked)
+            .await
+            .unwrap();
+        assert_eq!(common::remember_tokens(&s, USER_EMAIL).await, 1);
+        assert_signed_out_for_good(&s, &laptop, &token, "revoked").await;
+    }
+);
+
+on_both_stores!(
+    an_idle_timeout_keeps_the_token_and_restores,
+    |s: TestServer| async move {
+        s.set_policy(60, 28800, "strict", 10).await;
+        let (laptop, token) = remembered(&s, None).await;
+        s.advance(61);
+        let res = with_both(&s, &laptop, &token).await;
+        assert_eq!(res.status(), 200, "that is what the token is for");
+    }
+);
+
+on_both_stores!(
+    signing_in_with_remember_me_replaces_this_browsers_token,
+    |s: TestServer| async move {
+        let (_, first) = remembered(&s, None).await;
+        let (_, second) = remembered(&s, Some(&format!("{REMEMBER}={first}"))).await;
+        assert_ne!(first, second);
+        assert_eq!(common::remember_tokens(&s, USER_EMAIL).await, 1);
+        let res = s
+            .post_raw("me", &[], &format!("{REMEMBER}={first}"), USER_AGENT)
+            .await;
+        assert_eq!(res.status(), 401, "the replaced token is gone");
+    }
+);
+
+on_both_stores!(
+    lowering_the_remember_me_lifetime_shortens_existing_tokens,
+    |s: TestServer| async move {
+        let (_, token) = remembered(&s, None).await; // 30 days
+        let admin = s.session_for(ADMIN_EMAIL).await;
+        let res = s
+            .post(
+                "set_policy",
+                &[
+                    ("idle_timeout_secs", "1800"),
+                    ("absolute_timeout_secs", "28800"),
+                    ("reauth_window_secs", "300"),
+                    ("fingerprint_mode", "strict"),
+                    ("remember_me_secs", "3600"),
+                    ("max_sessions_per_user", "10"),
+                ],
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        s.advance(3601);
+        let res = s
+            .post_raw("me", &[], &format!("{REMEMBER}={token}"), USER_AGENT)
+            .await;
+        assert_eq!(res.status(), 401, "an hour now means an hour");
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployments_sharing_a_redis_refuse_each_others_cookies() {
+    let staging = TestServer::start(StoreKind::Redis).await;
+    let cookie = staging.session_for(USER_EMAIL).await;
+    assert_eq!(me(&staging, &cookie).await.0, 200);
+    // Another namespace: the record is not even visible.
+    let other = TestServer::start(StoreKind::Redis).await;
+    assert_eq!(me(&other, &cookie).await.0, 401);
+    // The same namespace (both left at the default), another database: the user does not
+    // exist there, so neither does the session.
+    let production = staging.stranger(StoreKind::Redis).await;
+    assert_eq!(me(&production, &cookie).await.0, 401);
+    assert_eq!(me(&staging, &cookie).await.0, 200, "still fine where it belongs");
+}
+
+on_both_stores!(
+    an_active_session_outlives_a_short_idle_timeout,
+    |s: TestServer| async move {
+        s.set_policy(3, 28800, "strict", 10).await;
+        let cookie = s.session_for(USER_EMAIL).await;
+        for second in 1..=12 {
+            s.advance(1);
+            assert_eq!(me(&s, &cookie).await.0, 200, "used every second, at {second} s");
+        }
+        s.advance(4);
+        assert_eq!(me(&s, &cookie).await.1["reason"], "idle");
+    }
+);
+
+on_both_stores!(
+    the_limit_evicts_the_least_recently_used_among_same_second_sign_ins,
+    |s: TestServer| async move {
+        s.set_policy(1800, 28800, "strict", 3).await;
+        for _round in 0..2 {
+            let cookies = [
+                s.session_for(USER_EMAIL).await,
+                s.session_for(USER_EMAIL).await,
+                s.session_for(USER_EMAIL).await,
+            ];
+            let newest = s.session_for(USER_EMAIL).await;
+            assert_eq!(me(&s, &cookies[0]).await.1["reason"], "limit", "the oldest goes");
+            for cookie in [&cookies[1], &cookies[2], &newest] {
+                assert_eq!(me(&s, cookie).await.0, 200);
+            }
+            s.advance(1);
+        }
+    }
+);
+
+on_both_stores!(
+    logout_is_an_end_like_any_other,
+    |s: TestServer| async move {
+        let mut events = s.hallpass.state().events.subscribe();
+        let cookie = s.session_for(USER_EMAIL).await;
+        let started = events.recv().await.unwrap();
+        assert!(matches!(started, Event::SessionStarted { .. }), "{started:?}");
+        assert_eq!(s.post("logout", &[], Some(&cookie)).await.status(), 200);
+        let next = events.recv().await.unwrap();
+        assert_eq!(
+            next,
+            Event::SessionEnded {
+                user_id: user_id(&s, USER_EMAIL).await,
+                key: key_of(&cookie),
+                reason: EndReason::Logout,
+            },
+            "published once per session start, and the end follows"
+        );
+        let (status, err) = me(&s, &cookie).await;
+        assert_eq!(status, 401);
+        assert_eq!(err["reason"], "signed_out", "the old tab is told why");
+    }
+);
