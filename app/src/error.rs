@@ -21,6 +21,10 @@ pub enum ErrorCode {
     Forbidden,
     /// Allowed only after the password is entered again (403).
     ReauthRequired,
+    /// The request took too long to arrive (408).
+    Timeout,
+    /// The request body is larger than any Hallpass request (413).
+    TooLarge,
     /// Too many attempts (429).
     RateLimited,
     /// A backing store is down; nobody is let in until it returns (503).
@@ -36,6 +40,8 @@ impl ErrorCode {
             ErrorCode::BadRequest => 400,
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden | ErrorCode::ReauthRequired => 403,
+            ErrorCode::Timeout => 408,
+            ErrorCode::TooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,

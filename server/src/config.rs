@@ -56,6 +56,12 @@ pub struct Config {
     /// reachable by more than the scraper. Unset: the separate address is the only protection.
     #[arg(long, env = "HALLPASS_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// How long a client may take to send a request's headers (seconds).
+    #[arg(long, env = "HALLPASS_HEADER_TIMEOUT_SECS", default_value_t = crate::transport::DEFAULT_HEADER_TIMEOUT_SECS)]
+    pub header_timeout_secs: u64,
+    /// How long a client may take to send a request's body (seconds).
+    #[arg(long, env = "HALLPASS_BODY_TIMEOUT_SECS", default_value_t = crate::transport::DEFAULT_BODY_TIMEOUT_SECS)]
+    pub body_timeout_secs: u64,
     /// Address to listen on.
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
@@ -80,8 +86,18 @@ impl Config {
             tls: false,
             metrics_addr: None,
             metrics_token: None,
+            header_timeout_secs: crate::transport::DEFAULT_HEADER_TIMEOUT_SECS,
+            body_timeout_secs: crate::transport::DEFAULT_BODY_TIMEOUT_SECS,
             addr: ([127, 0, 0, 1], 3000).into(),
             site_root: "target/site".into(),
+        }
+    }
+
+    /// How long clients may take to send requests.
+    pub fn timeouts(&self) -> crate::transport::Timeouts {
+        crate::transport::Timeouts {
+            header: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
+            body: std::time::Duration::from_secs(self.body_timeout_secs.max(1)),
         }
     }
 

@@ -64,7 +64,14 @@ pub async fn guard(State(state): State<ServerState>, mut req: Request, next: Nex
     };
 
     let mut cookies = Vec::new();
-    let verdict = match verdict(&state, &session, &client, req.headers(), &mut cookies).await {
+    let activity = if app::api::BACKGROUND_ENDPOINTS.contains(&path.as_str()) {
+        Activity::Background
+    } else {
+        Activity::Person
+    };
+    let verdict = match verdict(&state, &session, &client, req.headers(), activity, &mut cookies)
+        .await
+    {
         Ok(verdict) => verdict,
         Err(err) => {
             let mut res = reply::error(api, err);
@@ -127,11 +134,20 @@ fn store_failed(err: SessionError) -> ApiError {
     app::ssr::context::store_unavailable(err)
 }
 
+/// Whether a request is the person's doing (it moves the idle deadline) or the page's own
+/// (see [`app::api::BACKGROUND_ENDPOINTS`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Activity {
+    Person,
+    Background,
+}
+
 async fn verdict(
     state: &ServerState,
     session: &Session,
     client: &ClientInfo,
     headers: &HeaderMap,
+    activity: Activity,
     cookies: &mut Vec<HeaderValue>,
 ) -> Result<Verdict, ApiError> {
     let sent_id = session.id();
@@ -145,7 +161,7 @@ async fn verdict(
         }
     };
     if let Some(auth) = auth {
-        return match enforce(state, session, client, auth).await? {
+        return match enforce(state, session, client, auth, activity).await? {
             // Timed out, not revoked: a remember-me token bridges that, in this very request.
             Verdict::Ended(reason) if !reason.revokes_remember_me() => {
                 Ok(remember(state, session, client, headers, cookies)
@@ -215,6 +231,7 @@ async fn enforce(
     session: &Session,
     client: &ClientInfo,
     mut auth: AuthState,
+    activity: Activity,
 ) -> Result<Verdict, ApiError> {
     let policy = state.policy.current();
     let now_ms = state.clock.now_ms();
@@ -266,8 +283,11 @@ async fn enforce(
         end_current(state, session, &auth, reason, client, None).await?;
         return Ok(Verdict::Ended(reason));
     }
-    if changed || now_ms - auth.last_used_ms() >= policy.touch_interval_ms() {
+    let due = now_ms - auth.last_used_ms() >= policy.touch_interval_ms();
+    if activity == Activity::Person && due {
         auth.touch(now_ms);
+        save_auth(session, &auth, &policy).await?;
+    } else if changed {
         save_auth(session, &auth, &policy).await?;
     }
     Ok(Verdict::SignedIn(auth))

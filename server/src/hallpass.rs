@@ -44,14 +44,11 @@ use leptos::{
     prelude::{provide_context, with_context},
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 use tokio::sync::broadcast;
 use tower::ServiceBuilder;
-use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tower_http::trace::TraceLayer;
 use tower_sessions::Expiry;
-
-/// Largest request body accepted (server-function forms are a few hundred bytes).
-const MAX_API_BODY: usize = 64 * 1024;
 
 /// A running Hallpass: its stores and settings, ready to build a router.
 #[derive(Clone, Debug)]
@@ -64,6 +61,7 @@ pub struct Hallpass {
     hsts: bool,
     metrics_addr: Option<std::net::SocketAddr>,
     metrics_token: metrics::MetricsToken,
+    timeouts: crate::transport::Timeouts,
 }
 
 impl Hallpass {
@@ -151,6 +149,7 @@ impl Hallpass {
                     .any(|o| o.starts_with("https://")),
             metrics_addr: config.metrics_addr,
             metrics_token: metrics::MetricsToken(config.metrics_token.as_deref().map(Arc::from)),
+            timeouts: config.timeouts(),
         })
     }
 
@@ -164,6 +163,11 @@ impl Hallpass {
         &self.state
     }
 
+    /// How long clients may take to send requests (for [`crate::transport::serve`]).
+    pub fn timeouts(&self) -> crate::transport::Timeouts {
+        self.timeouts
+    }
+
     /// The session store (for tools and tests).
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
@@ -174,7 +178,7 @@ impl Hallpass {
         let state = self.state.clone();
         let leptos = self.leptos.clone();
         // Registers every server function under its `/api/…` path, and the pages.
-        let live_state = self.state.clone();
+        let live_state = (self.state.clone(), live::Streams::default());
         let router = Router::new()
             .route(
                 "/api/events",
@@ -226,10 +230,10 @@ impl Hallpass {
                 self.allowed_origins.clone(),
                 csrf::check,
             ))
+            .layer(from_fn_with_state(self.timeouts, crate::transport::read_body))
             .layer(from_fn_with_state(self.sessions.clone(), session::manage))
             .layer(from_fn_with_state(self.state.clone(), guard::guard))
             .layer(from_fn(api_errors::map_status))
-            .layer(RequestBodyLimitLayer::new(MAX_API_BODY))
             .service(router);
         Router::new().fallback_service(stack)
     }
@@ -246,13 +250,7 @@ impl Hallpass {
                 }
             });
         }
-        axum::serve(
-            listener,
-            self.router()
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        crate::transport::serve(listener, self.router(), self.timeouts, shutdown_signal()).await?;
         Ok(())
     }
 }

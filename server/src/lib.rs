@@ -1,11 +1,12 @@
 //! The Hallpass server: configuration, session stores, request middleware and the router.
 //!
-//! A request passes one stack of layers around the router, outermost first: tracing,
-//! [`headers`] (the fixed security headers), [`metrics`] (latency), the CSP with its nonce,
-//! [`client`] (who is calling), [`csrf`] (state changes only from our origin), [`session`]
+//! Connections are served by [`transport::serve`] (header read timeout). A request passes
+//! one stack of layers around the router, outermost first: tracing, [`headers`] (the fixed
+//! security headers), [`metrics`] (latency), the CSP with its nonce, [`client`] (who is
+//! calling), [`csrf`] (state changes only from our origin), [`transport::read_body`] (the
+//! whole body, bounded in size and time, before any session is looked at), [`session`]
 //! (cookie ↔ session record), [`guard`] (is the session signed in; protected pages),
-//! [`api_errors`] (typed errors → HTTP status), a body limit, then the Leptos pages and server
-//! functions.
+//! [`api_errors`] (typed errors → HTTP status), then the Leptos pages and server functions.
 pub mod api_errors;
 pub mod bootstrap;
 pub mod cli;
@@ -22,6 +23,7 @@ pub mod reply;
 pub mod session;
 pub mod store;
 pub mod throttle;
+pub mod transport;
 
 mod hallpass;
 pub use hallpass::Hallpass;

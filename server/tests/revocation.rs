@@ -357,7 +357,8 @@ on_both_stores!(
         let cookie = s.session_for(USER_EMAIL).await;
         for second in 1..=12 {
             s.advance(1);
-            assert_eq!(me(&s, &cookie).await.0, 200, "used every second, at {second} s");
+            let res = s.post("touch", &[], Some(&cookie)).await;
+            assert_eq!(res.status(), 200, "used every second, at {second} s");
         }
         s.advance(4);
         assert_eq!(me(&s, &cookie).await.1["reason"], "idle");
@@ -407,3 +408,209 @@ on_both_stores!(
         assert_eq!(err["reason"], "signed_out", "the old tab is told why");
     }
 );
+
+on_both_stores!(
+    the_pages_own_requests_do_not_keep_a_session_alive,
+    |s: TestServer| async move {
+        s.set_policy(60, 28800, "strict", 10).await;
+        let cookie = s.session_for(USER_EMAIL).await;
+        let admin = s.session_for(ADMIN_EMAIL).await;
+        for _ in 0..2 {
+            s.advance(25);
+            // What an unattended tab does after each live event: refetch, check itself.
+            assert_eq!(me(&s, &cookie).await.0, 200);
+            let res = s.post("my_sessions", &[], Some(&cookie)).await;
+            assert_eq!(res.status(), 200);
+            let res = s.post("admin_sessions", &[], Some(&admin)).await;
+            assert_eq!(res.status(), 200);
+        }
+        s.advance(25);
+        let (status, err) = me(&s, &cookie).await;
+        assert_eq!(status, 401, "75 s without the person doing anything");
+        assert_eq!(err["reason"], "idle");
+    }
+);
+
+on_both_stores!(
+    the_persons_activity_keeps_it_alive,
+    |s: TestServer| async move {
+        s.set_policy(60, 28800, "strict", 10).await;
+        let cookie = s.session_for(USER_EMAIL).await;
+        for _ in 0..3 {
+            s.advance(25);
+            assert_eq!(s.post("touch", &[], Some(&cookie)).await.status(), 200);
+            assert_eq!(me(&s, &cookie).await.0, 200);
+        }
+        let me = json(s.post("me", &[], Some(&cookie)).await).await;
+        let left = me["idle_expires_at"].as_i64().unwrap() - me["server_now"].as_i64().unwrap();
+        assert!((59..=60).contains(&left), "the countdown runs from the last activity: {left}");
+    }
+);
+
+async fn open_stream(s: &TestServer, cookie: &str) -> reqwest::Response {
+    s.client
+        .get(format!("{}/api/events", s.base))
+        .header(header::USER_AGENT, USER_AGENT)
+        .header(header::COOKIE, format!("{COOKIE_NAME}={cookie}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Everything the stream sends until the server closes it (bounded, so a stream that never
+/// closes fails the test instead of hanging it).
+async fn until_closed(mut stream: reqwest::Response) -> String {
+    let mut text = String::new();
+    let read = async {
+        while let Some(chunk) = stream.chunk().await.unwrap_or(None) {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .expect("the stream closes once its session is over");
+    text
+}
+
+on_both_stores!(
+    the_event_stream_closes_when_its_session_ends,
+    |s: TestServer| async move {
+        let a = s.session_for(USER_EMAIL).await;
+        let b = s.session_for(USER_EMAIL).await;
+        let stream = open_stream(&s, &a).await;
+        assert_eq!(stream.status(), 200);
+        let res = s
+            .post("revoke_session", &[("handle", &key_of(&a))], Some(&b))
+            .await;
+        assert_eq!(res.status(), 200);
+        let text = until_closed(stream).await;
+        assert!(
+            text.contains("session_ended") && text.contains(&key_of(&a)),
+            "the tab is told its own session ended, then the stream closes: {text}"
+        );
+        assert_eq!(open_stream(&s, &a).await.status(), 401);
+    }
+);
+
+on_both_stores!(
+    a_demoted_admins_stream_closes,
+    |s: TestServer| async move {
+        let admin = s.session_for(ADMIN_EMAIL).await;
+        let res = s
+            .post(
+                "admin_set_access",
+                &[("email", USER_EMAIL), ("role", "admin")],
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let promoted = s.session_for(USER_EMAIL).await;
+        let stream = open_stream(&s, &promoted).await;
+        assert_eq!(stream.status(), 200);
+        let res = s
+            .post(
+                "admin_set_access",
+                &[("email", USER_EMAIL), ("role", "user")],
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let text = until_closed(stream).await;
+        assert!(!text.contains(ADMIN_EMAIL), "{text}");
+    }
+);
+
+on_both_stores!(
+    a_session_holds_only_a_few_streams,
+    |s: TestServer| async move {
+        let a = s.session_for(USER_EMAIL).await;
+        let mut open = Vec::new();
+        for _ in 0..hallpass::live::MAX_STREAMS_PER_SESSION {
+            let stream = open_stream(&s, &a).await;
+            assert_eq!(stream.status(), 200);
+            open.push(stream);
+        }
+        let refused = open_stream(&s, &a).await;
+        assert_eq!(refused.status(), 429);
+        assert!(refused.headers().contains_key(header::RETRY_AFTER));
+        drop(open.pop());
+        // The slot comes back once the server notices the closed connection.
+        let mut status = 429;
+        for _ in 0..50 {
+            let stream = open_stream(&s, &a).await;
+            status = stream.status().as_u16();
+            if status == 200 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(status, 200);
+    }
+);
+
+/// Opens a connection and sends `bytes` of a request that never completes.
+async fn dribble(s: &TestServer, bytes: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(s.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream.write_all(bytes.as_bytes()).await.unwrap();
+    stream
+}
+
+/// What the server sends before it closes the connection, and how long that took (bounded:
+/// a server that never closes fails the test).
+async fn read_until_closed(mut stream: tokio::net::TcpStream) -> (String, std::time::Duration) {
+    use tokio::io::AsyncReadExt;
+    let started = std::time::Instant::now();
+    let mut out = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(15), stream.read_to_end(&mut out))
+        .await
+        .expect("the server closes a connection that dribbles")
+        .ok();
+    (String::from_utf8_lossy(&out).into_owned(), started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_that_never_finish_are_cut_off() {
+    let s = TestServer::start(StoreKind::Sqlite).await;
+    let stream = dribble(&s, "POST /api/me HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n").await;
+    let (_, took) = read_until_closed(stream).await;
+    let limit = s.hallpass.timeouts().header;
+    assert!(took >= limit - std::time::Duration::from_millis(500), "{took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_that_never_finish_get_408() {
+    let s = TestServer::start(StoreKind::Sqlite).await;
+    let cookie = s.session_for(USER_EMAIL).await;
+    let host = s.base.trim_start_matches("http://").to_owned();
+    let stream = dribble(
+        &s,
+        &format!(
+            "POST /api/me HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nCookie: {COOKIE_NAME}={cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n\r\na=b",
+            s.base
+        ),
+    )
+    .await;
+    let (text, took) = read_until_closed(stream).await;
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(took >= s.hallpass.timeouts().body - std::time::Duration::from_millis(500));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_bodies_get_413() {
+    let s = TestServer::start(StoreKind::Sqlite).await;
+    let res = s
+        .client
+        .post(format!("{}/api/login", s.base))
+        .header(header::ORIGIN, &s.base)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(vec![b'a'; hallpass::transport::MAX_BODY + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    assert_eq!(json(res).await["code"], "TOO_LARGE");
+}

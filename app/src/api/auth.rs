@@ -119,6 +119,14 @@ pub async fn me() -> Result<CurrentUser, ApiError> {
         .me(&state.policy.current(), state.clock.now()))
 }
 
+/// The person using this session did something (the page reports clicks and key presses,
+/// at most once a second, and "Stay signed in"): unlike the page's own background requests,
+/// this counts as activity and moves the idle deadline. Answers like [`me`].
+#[server(prefix = "/api", endpoint = "touch")]
+pub async fn touch() -> Result<CurrentUser, ApiError> {
+    me().await
+}
+
 /// Confirms the password of the signed-in user: the session id is regenerated and the
 /// authentication time reset, so sensitive actions are allowed for the re-auth window.
 #[server(prefix = "/api", endpoint = "reauth")]

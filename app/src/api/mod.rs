@@ -9,3 +9,18 @@ pub use account::*;
 pub use admin::*;
 pub use auth::*;
 pub use sessions::*;
+
+/// Endpoints a page calls on its own (refetching lists after live events, checking whether
+/// its session is still alive, the expiry countdown, the dry run as a form is edited): the
+/// session rules are enforced on them like on any request, but they do not count as the
+/// person's activity, so an unattended tab still reaches its idle timeout. What the person
+/// does (a page load, any action, or [`touch`] when they click or type) does count.
+pub const BACKGROUND_ENDPOINTS: &[&str] = &[
+    "/api/me",
+    "/api/get_policy",
+    "/api/my_sessions",
+    "/api/admin_sessions",
+    "/api/policy_dry_run",
+    "/api/audit_events",
+    "/api/events",
+];

@@ -1,7 +1,11 @@
 //! Warns before the session ends for inactivity, with a way to stay signed in (never past the
 //! absolute lifetime), and follows the server's verdict when time is up.
 use super::follow_session_end;
-use crate::{api::me, model::CurrentUser};
+use crate::{
+    api::{me, touch},
+    error::ApiError,
+    model::CurrentUser,
+};
 use leptos::{prelude::*, task::spawn_local};
 
 /// Seconds past the deadline before the browser asks the server (clock rounding).
@@ -36,10 +40,13 @@ pub fn ExpiryCountdown(user: CurrentUser) -> impl IntoView {
             u.absolute_expires_at - server_now,
         )
     };
-    let refresh = move || {
+    // `me` is a background check (it does not count as activity); "Stay signed in" is the
+    // person's doing, so it is a `touch`.
+    let refresh = move |stay: bool| {
         checking.set(true);
         spawn_local(async move {
-            match me().await {
+            let answer: Result<CurrentUser, ApiError> = if stay { touch().await } else { me().await };
+            match answer {
                 Ok(fresh) => {
                     #[cfg(feature = "hydrate")]
                     offset.set(fresh.server_now - (js_sys::Date::now() / 1000.0) as i64);
@@ -50,12 +57,12 @@ pub fn ExpiryCountdown(user: CurrentUser) -> impl IntoView {
             checking.set(false);
         });
     };
-    // Time is up: the server decides (and says why). Ask only once the deadline has surely
-    // passed on the server too, or the question itself would count as activity.
+    // Time is up: the server decides (and says why). Ask once the deadline has surely passed
+    // on the server too.
     Effect::new(move |_| {
         let (idle, absolute) = left();
         if now.get() > 0 && idle.min(absolute) <= -GRACE_SECS && !checking.get_untracked() {
-            refresh();
+            refresh(false);
         }
     });
 
@@ -77,7 +84,7 @@ pub fn ExpiryCountdown(user: CurrentUser) -> impl IntoView {
             view! {
                 <div class="banner" role="alert">
                     <span>{format!("You will be signed out in {}s because of inactivity.", idle.max(0))}</span>
-                    <button type="button" class="primary" on:click=move |_| refresh()>"Stay signed in"</button>
+                    <button type="button" class="primary" on:click=move |_| refresh(true)>"Stay signed in"</button>
                 </div>
             }
             .into_any()

@@ -56,10 +56,57 @@ pub fn LiveEvents() -> impl IntoView {
             });
             source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
             on_open.forget();
+            // The server closes the stream once this tab's session is over: find out why.
+            let on_error = Closure::<dyn FnMut()>::new(move || {
+                spawn_local(check_own_session());
+            });
+            source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            on_error.forget();
             let source = send_wrapper::SendWrapper::new(source);
             on_cleanup(move || source.close());
         });
+        report_activity();
     }
+}
+
+/// Tells the server when the person clicks or types (at most once a second): the page's own
+/// background requests do not count as activity, so without this an active reader of a page
+/// would time out.
+#[cfg(feature = "hydrate")]
+fn report_activity() {
+    use leptos::task::spawn_local;
+    use std::{cell::Cell, rc::Rc};
+    use wasm_bindgen::{closure::Closure, JsCast};
+
+    let last = Rc::new(Cell::new(0.0f64));
+    let on_input = Closure::<dyn FnMut()>::new(move || {
+        let now = js_sys::Date::now();
+        if now - last.get() >= 1000.0 {
+            last.set(now);
+            spawn_local(async {
+                if let Err(err) = crate::api::touch().await {
+                    if err.reason.is_some() {
+                        super::follow_session_end(&err);
+                    }
+                }
+            });
+        }
+    });
+    let document = document();
+    for event in ["pointerdown", "keydown"] {
+        let _ = document
+            .add_event_listener_with_callback(event, on_input.as_ref().unchecked_ref());
+    }
+    let on_input = send_wrapper::SendWrapper::new(on_input);
+    on_cleanup(move || {
+        let document = leptos::prelude::document();
+        for event in ["pointerdown", "keydown"] {
+            let _ = document.remove_event_listener_with_callback(
+                event,
+                on_input.as_ref().unchecked_ref(),
+            );
+        }
+    });
 }
 
 /// Leaves the page when the server says this tab's session ended, and why. A bare 401 is

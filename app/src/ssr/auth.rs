@@ -99,7 +99,7 @@ impl AuthState {
             role: self.role,
             authenticated_at: self.authenticated_at,
             session_started_at: self.created_at,
-            idle_expires_at: (now + policy.idle_timeout_secs).min(absolute_expires_at),
+            idle_expires_at: (self.last_seen + policy.idle_timeout_secs).min(absolute_expires_at),
             absolute_expires_at,
             server_now: now,
             remembered: self.remembered,

@@ -8,7 +8,6 @@ pub mod throwaway;
 use app::model::Role;
 use hallpass::{config::Config, session::COOKIE_NAME, Hallpass};
 use reqwest::{header, redirect::Policy, Client, Response};
-use std::net::SocketAddr;
 
 /// Which session store a test server uses.
 #[derive(Clone, Debug)]
@@ -97,13 +96,11 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = hallpass.router();
+        let timeouts = hallpass.timeouts();
         tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
+            hallpass::transport::serve(listener, router, timeouts, std::future::pending())
+                .await
+                .unwrap();
         });
         let client = Client::builder().redirect(Policy::none()).build().unwrap();
         Self {

@@ -1,0 +1,132 @@
+//! What a connection may do before any Hallpass rule runs: how long a client may take to send
+//! its headers and its body, and how large the body may be.
+//!
+//! The session of a request is loaded only once its whole body has arrived ([`read_body`]
+//! sits outside the session layer), so a client cannot hold a request open to have it
+//! checked against a session that is ended meanwhile; and neither headers nor bodies may
+//! dribble in for longer than a few seconds (408, or the connection is closed).
+use crate::reply;
+use app::error::{ApiError, ErrorCode};
+use axum::{
+    body::Body,
+    extract::{ConnectInfo, Request, State},
+    middleware::Next,
+    response::Response,
+    Router,
+};
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::conn::auto::Builder,
+    service::TowerToHyperService,
+};
+use std::{future::Future, time::Duration};
+use tower::ServiceExt as _;
+
+/// How long a client may take to send a request's headers by default
+/// (`HALLPASS_HEADER_TIMEOUT_SECS`).
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 5;
+/// How long a client may take to send a request's body by default
+/// (`HALLPASS_BODY_TIMEOUT_SECS`); Hallpass's bodies are a few hundred bytes.
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 5;
+/// The largest request body accepted (server-function forms are a few hundred bytes).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// How long a client may take.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// For the request line and headers (the connection is closed after it).
+    pub header: Duration,
+    /// For the body, once the headers are in (408 after it).
+    pub body: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            header: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
+            body: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+        }
+    }
+}
+
+/// Middleware: reads the whole body (at most [`MAX_BODY`] bytes, within the body timeout)
+/// before the request goes on.
+pub async fn read_body(State(timeouts): State<Timeouts>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let api = reply::is_api(parts.uri.path());
+    match tokio::time::timeout(timeouts.body, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Err(err)) => {
+            tracing::info!(%err, "request body refused");
+            let too_large = std::error::Error::source(&err)
+                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
+            reply::error(
+                api,
+                if too_large {
+                    ApiError::new(ErrorCode::TooLarge, "The request body is too large.")
+                } else {
+                    ApiError::bad_request("The request body could not be read.")
+                },
+            )
+        }
+        Err(_) => reply::error(
+            api,
+            ApiError::new(
+                ErrorCode::Timeout,
+                "The request took too long to arrive. Please try again.",
+            ),
+        ),
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, with the header timeout on
+/// every connection (axum's own `serve` has none: a client could hold a connection with
+/// half a request forever). Each request carries the peer's address as [`ConnectInfo`].
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    timeouts: Timeouts,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait a moment, keep serving.
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = router
+            .clone()
+            .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection.into_owned());
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(%err, "connection ended with an error");
+            }
+        });
+    }
+    // Requests under way finish (for a while); new connections are no longer accepted.
+    tokio::select! {
+        () = graceful.shutdown() => {},
+        () = tokio::time::sleep(Duration::from_secs(10)) => {},
+    }
+    Ok(())
+}
