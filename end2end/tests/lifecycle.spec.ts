@@ -1,5 +1,5 @@
 import { expect, test, type BrowserContext } from '@playwright/test';
-import { COOKIE, USER, hydrated, setPolicy, signIn } from './helpers';
+import { ADMIN, COOKIE, USER, hydrated, live, setPolicy, signIn } from './helpers';
 
 const REMEMBER = '__Host-hallpass-remember';
 
@@ -86,4 +86,41 @@ test('a stolen remember-me token is detected and ends everything', async ({ brow
   // The thief's open tab is told at once, through the live stream.
   await expect(thiefPage).toHaveURL(/\/login\?reason=theft$/, { timeout: 1_000 });
   await thief.close();
+});
+
+test('an unattended admin tab times out even while live events keep it busy', async ({ page, request, baseURL }) => {
+  test.setTimeout(150_000);
+  await setPolicy(request, baseURL!, 60);
+  await signIn(page, ADMIN);
+  await page.goto('/admin');
+  await hydrated(page);
+  await live(page);
+  const started = Date.now();
+  let refetches = 0;
+  page.on('request', (req) => {
+    if (req.url().endsWith('/api/admin_sessions')) refetches += 1;
+  });
+
+  // Someone else signs in and out every 15 s: each is an event the open tab reacts to by
+  // refetching its lists and checking its own session, on its own. Nobody touches the tab.
+  let done = false;
+  const events = (async () => {
+    while (!done) {
+      const login = await request.post(`${baseURL}/api/login`, {
+        headers: { origin: baseURL! },
+        form: { email: USER.email, password: USER.password },
+      });
+      const cookie = login.headers()['set-cookie'].split(';')[0];
+      await request.post(`${baseURL}/api/logout`, { headers: { cookie, origin: baseURL! } });
+      await new Promise((resolve) => setTimeout(resolve, 15_000));
+    }
+  })();
+
+  await expect(page).toHaveURL(/\/login\?reason=idle$/, { timeout: 90_000 });
+  done = true;
+  await events;
+  const after = (Date.now() - started) / 1000;
+  expect(after).toBeGreaterThan(55);
+  expect(refetches, 'the tab kept refetching on events').toBeGreaterThanOrEqual(3);
+  await expect(page.getByRole('status')).toHaveText('You were signed out after a period of inactivity.');
 });

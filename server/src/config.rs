@@ -32,6 +32,12 @@ pub struct Config {
     /// How long the reason a session ended is kept, so its tab can be told (seconds).
     #[arg(long, env = "HALLPASS_HISTORY_SECS", default_value_t = crate::store::DEFAULT_HISTORY_SECS)]
     pub history_secs: i64,
+    /// How long audit events are kept (days); older ones are deleted by the clean-up.
+    #[arg(long, env = "HALLPASS_AUDIT_RETENTION_DAYS", default_value_t = crate::cleanup::DEFAULT_AUDIT_RETENTION_DAYS)]
+    pub audit_retention_days: i64,
+    /// How often each instance cleans up what has ended (seconds).
+    #[arg(long, env = "HALLPASS_CLEANUP_SECS", default_value_t = crate::cleanup::DEFAULT_CLEANUP_SECS)]
+    pub cleanup_secs: u64,
     /// Email of the first admin, created at start when there are no users yet.
     #[arg(long, env = "HALLPASS_ADMIN_EMAIL")]
     pub admin_email: Option<String>,
@@ -79,6 +85,8 @@ impl Config {
             redis_namespace: "hallpass".into(),
             redis_connections: crate::store::DEFAULT_REDIS_CONNECTIONS,
             history_secs: crate::store::DEFAULT_HISTORY_SECS,
+            audit_retention_days: crate::cleanup::DEFAULT_AUDIT_RETENTION_DAYS,
+            cleanup_secs: crate::cleanup::DEFAULT_CLEANUP_SECS,
             admin_email: None,
             admin_password: None,
             trusted_proxies: Vec::new(),

@@ -62,6 +62,7 @@ pub struct Hallpass {
     metrics_addr: Option<std::net::SocketAddr>,
     metrics_token: metrics::MetricsToken,
     timeouts: crate::transport::Timeouts,
+    cleanup: crate::cleanup::Cleanup,
 }
 
 impl Hallpass {
@@ -133,12 +134,23 @@ impl Hallpass {
         });
         follow_policy_changes(&state);
         sample_activity(&state);
+        let store = Arc::new(HashedIds::new(indexed));
+        let cleanup = crate::cleanup::Cleanup {
+            state: state.clone(),
+            store: store.clone(),
+            history_secs: config.history_secs,
+            audit_retention_days: config.audit_retention_days.max(1),
+        };
+        cleanup
+            .clone()
+            .spawn(std::time::Duration::from_secs(config.cleanup_secs.max(1)));
         Ok(Self {
             leptos: config.leptos_options(),
             sessions: Sessions {
-                store: Arc::new(HashedIds::new(indexed)),
+                store,
                 expiry: Expiry::OnInactivity(time::Duration::hours(8)),
             },
+            cleanup,
             state,
             trusted_proxies: TrustedProxies(Arc::new(config.trusted_proxies.clone())),
             allowed_origins: AllowedOrigins(Arc::new(config.public_origin.clone())),
@@ -161,6 +173,11 @@ impl Hallpass {
     /// Everything the server functions use (for tools and tests).
     pub fn state(&self) -> &ServerState {
         &self.state
+    }
+
+    /// The clean-up (it also runs by itself every `HALLPASS_CLEANUP_SECS`).
+    pub fn cleanup(&self) -> &crate::cleanup::Cleanup {
+        &self.cleanup
     }
 
     /// How long clients may take to send requests (for [`crate::transport::serve`]).

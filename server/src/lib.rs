@@ -9,6 +9,7 @@
 //! [`api_errors`] (typed errors → HTTP status), then the Leptos pages and server functions.
 pub mod api_errors;
 pub mod bootstrap;
+pub mod cleanup;
 pub mod cli;
 pub mod client;
 pub mod config;

@@ -614,3 +614,41 @@ async fn oversized_bodies_get_413() {
     assert_eq!(res.status(), 413);
     assert_eq!(json(res).await["code"], "TOO_LARGE");
 }
+
+on_both_stores!(
+    the_clean_up_removes_what_has_ended,
+    |s: TestServer| async move {
+        let sql = matches!(
+            s.hallpass.sessions().store.inner().index(),
+            hallpass::store::SessionIndex::Sql(_)
+        );
+        let (_, _token) = remembered(&s, None).await;
+        let live = s.session_for(ADMIN_EMAIL).await;
+        let ended = s.session_for(USER_EMAIL).await;
+        assert_eq!(s.post("logout", &[], Some(&ended)).await.status(), 200);
+        let cleanup = s.hallpass.cleanup();
+        assert_eq!(
+            cleanup.sweep().await.unwrap(),
+            hallpass::cleanup::Swept::default(),
+            "nothing live or recent is touched"
+        );
+        assert_eq!(me(&s, &live).await.0, 200);
+        assert_eq!(common::remember_tokens(&s, USER_EMAIL).await, 1);
+
+        // Past every lifetime: the sessions' (8 h), the token's (30 d), the history's (1 d)
+        // and the audit trail's (400 d).
+        s.advance(401 * 86400);
+        let swept = cleanup.sweep().await.unwrap();
+        assert_eq!(common::remember_tokens(&s, USER_EMAIL).await, 0);
+        assert_eq!(swept.remember_tokens, 1);
+        assert!(swept.audit_events > 0, "{swept:?}");
+        assert!(common::audit_kinds(&s).await.is_empty());
+        assert!(swept.index_entries >= 2, "the remembered and the admin session: {swept:?}");
+        if sql {
+            assert_eq!(swept.sessions, 2, "{swept:?}");
+            assert_eq!(swept.history, 1, "the sign-out's reason: {swept:?}");
+        }
+        let again = cleanup.sweep().await.unwrap();
+        assert_eq!(again, hallpass::cleanup::Swept::default(), "a second sweep finds nothing");
+    }
+);

@@ -134,6 +134,15 @@ impl Audit {
         }
     }
 
+    /// Deletes events recorded before `before_ms`; how many.
+    pub async fn delete_before(&self, before_ms: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query("DELETE FROM audit_events WHERE at_ms < $1")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
     /// The newest events first, optionally only those of one user.
     pub async fn recent(
         &self,

@@ -183,10 +183,13 @@ impl RememberTokens {
             .rows_affected())
     }
 
-    /// Deletes expired tokens; how many.
-    pub async fn delete_expired(&self, now: i64) -> Result<u64, sqlx::Error> {
-        Ok(sqlx::query("DELETE FROM remember_tokens WHERE expires_at <= $1")
+    /// Deletes tokens that expired, or that the policy's `max_lifetime` now ends; how many.
+    pub async fn delete_expired(&self, now: i64, max_lifetime: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query(
+            "DELETE FROM remember_tokens WHERE expires_at <= $1 OR (issued_at IS NOT NULL AND issued_at + $2 <= $1)",
+        )
             .bind(now)
+            .bind(max_lifetime)
             .execute(&self.pool)
             .await?
             .rows_affected())

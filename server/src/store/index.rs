@@ -9,6 +9,15 @@ use fred::{
 };
 use sqlx::{AnyPool, Row};
 
+/// How long a user's Redis set outlives its last write: longer than any session can live
+/// (the policy's absolute lifetime is at most 30 days), so a set only ever expires empty of
+/// live sessions.
+const USER_SET_TTL_SECS: i64 = 31 * 86400;
+
+/// How long past its idle deadline an index entry may still name a stored record (the
+/// records stay a minute longer than the policy allows, to say why they ended).
+const INDEX_SLACK_MS: i64 = 120_000;
+
 /// How long the reason a session ended is kept by default (`HALLPASS_HISTORY_SECS`).
 pub const DEFAULT_HISTORY_SECS: i64 = 24 * 3600;
 
@@ -39,15 +48,13 @@ impl SessionIndex {
         match self {
             SessionIndex::Redis(pool, ns) => {
                 let score = (last_seen as f64, key.to_owned());
+                let set = ns.user_set(user_id);
                 let _: () = pool
-                    .zadd(
-                        ns.user_set(user_id),
-                        None,
-                        None::<Ordering>,
-                        false,
-                        false,
-                        score.clone(),
-                    )
+                    .zadd(&set, None, None::<Ordering>, false, false, score.clone())
+                    .await
+                    .map_err(err)?;
+                let _: () = pool
+                    .expire(&set, USER_SET_TTL_SECS, None)
                     .await
                     .map_err(err)?;
                 let _: () = pool
@@ -188,6 +195,43 @@ impl SessionIndex {
             .fetch_one(db)
             .await
             .map_err(err),
+        }
+    }
+
+    /// Drops index entries that can no longer name a live session (for the clean-up): in
+    /// SQL, entries whose record is gone, and ended-session reasons older than `history_secs`;
+    /// in Redis, global entries idle for longer than `idle_secs` (user sets expire by
+    /// themselves, and so do ended-session reasons). How many went.
+    pub async fn prune(
+        &self,
+        now_ms: i64,
+        idle_secs: i64,
+        history_secs: i64,
+    ) -> IndexResult<(u64, u64)> {
+        match self {
+            SessionIndex::Redis(pool, ns) => {
+                let cutoff = now_ms - idle_secs.saturating_mul(1000) - INDEX_SLACK_MS;
+                let removed: i64 = pool
+                    .zremrangebyscore(ns.live_set(), f64::NEG_INFINITY, cutoff as f64)
+                    .await
+                    .map_err(err)?;
+                Ok((removed as u64, 0))
+            }
+            SessionIndex::Sql(db) => {
+                let entries =
+                    sqlx::query("DELETE FROM session_index WHERE skey NOT IN (SELECT skey FROM sessions)")
+                        .execute(db)
+                        .await
+                        .map_err(err)?
+                        .rows_affected();
+                let history = sqlx::query("DELETE FROM session_ends WHERE ended_at < $1")
+                    .bind(now_ms / 1000 - history_secs)
+                    .execute(db)
+                    .await
+                    .map_err(err)?
+                    .rows_affected();
+                Ok((entries, history))
+            }
         }
     }
 

@@ -36,6 +36,11 @@ impl Indexed<Backend> {
         }
     }
 
+    /// The backend holding the records.
+    pub fn backend(&self) -> &Backend {
+        &self.inner
+    }
+
     /// The index.
     pub fn index(&self) -> &SessionIndex {
         &self.index
