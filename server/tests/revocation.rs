@@ -652,3 +652,16 @@ on_both_stores!(
         assert_eq!(again, hallpass::cleanup::Swept::default(), "a second sweep finds nothing");
     }
 );
+
+on_both_stores!(
+    a_fingerprint_mismatch_revokes_the_sessions_token,
+    |s: TestServer| async move {
+        let (laptop, token) = remembered(&s, None).await;
+        // The session cookie, replayed from another browser: strict mode ends the session.
+        let res = s
+            .post_raw("me", &[], &format!("{COOKIE_NAME}={laptop}"), "Mozilla/5.0 (elsewhere)")
+            .await;
+        assert_eq!(res.status(), 401);
+        assert_signed_out_for_good(&s, &laptop, &token, "fingerprint").await;
+    }
+);
