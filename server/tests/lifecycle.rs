@@ -337,15 +337,7 @@ on_both_stores!(
     |s: TestServer| async move {
         let user = s.session_for(USER_EMAIL).await;
         let admin = s.session_for(ADMIN_EMAIL).await;
-        let res = s
-            .post(
-                "admin_set_access",
-                &[("email", USER_EMAIL), ("role", "admin")],
-                Some(&admin),
-            )
-            .await;
-        assert_eq!(res.status(), 200);
-        assert_eq!(json(res).await, 1);
+        assert_eq!(s.set_role(&admin, USER_EMAIL, "admin").await, 1);
         let (status, err) = me_status(&s, &user).await;
         assert_eq!(status, 401, "the old id never carries the new role");
         assert_eq!(err["reason"], "role_changed");

@@ -113,26 +113,12 @@ on_both_stores!(
     a_re_authentication_in_flight_during_a_demotion_keeps_no_admin_rights,
     |s: TestServer| async move {
         let admin = s.session_for(ADMIN_EMAIL).await;
-        let res = s
-            .post(
-                "admin_set_access",
-                &[("email", USER_EMAIL), ("role", "admin")],
-                Some(&admin),
-            )
-            .await;
-        assert_eq!(res.status(), 200);
+        s.set_role(&admin, USER_EMAIL, "admin").await;
         let promoted = s.session_for(USER_EMAIL).await;
         let held = s
             .held_post("reauth", &[("password", PASSWORD)], &promoted)
             .await;
-        let res = s
-            .post(
-                "admin_set_access",
-                &[("email", USER_EMAIL), ("role", "user")],
-                Some(&admin),
-            )
-            .await;
-        assert_eq!(res.status(), 200);
+        s.set_role(&admin, USER_EMAIL, "user").await;
         let (status, text) = held.finish().await;
         assert_eq!(status, 401, "{text}");
         let id = user_id(&s, USER_EMAIL).await;
@@ -496,25 +482,11 @@ on_both_stores!(
     a_demoted_admins_stream_closes,
     |s: TestServer| async move {
         let admin = s.session_for(ADMIN_EMAIL).await;
-        let res = s
-            .post(
-                "admin_set_access",
-                &[("email", USER_EMAIL), ("role", "admin")],
-                Some(&admin),
-            )
-            .await;
-        assert_eq!(res.status(), 200);
+        s.set_role(&admin, USER_EMAIL, "admin").await;
         let promoted = s.session_for(USER_EMAIL).await;
         let stream = open_stream(&s, &promoted).await;
         assert_eq!(stream.status(), 200);
-        let res = s
-            .post(
-                "admin_set_access",
-                &[("email", USER_EMAIL), ("role", "user")],
-                Some(&admin),
-            )
-            .await;
-        assert_eq!(res.status(), 200);
+        s.set_role(&admin, USER_EMAIL, "user").await;
         let text = until_closed(stream).await;
         assert!(!text.contains(ADMIN_EMAIL), "{text}");
     }

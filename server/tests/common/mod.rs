@@ -355,6 +355,20 @@ impl TestServer {
         HeldRequest { stream, last }
     }
 
+    /// Sets a user's role through the API as the signed-in admin `admin`; the answer (the
+    /// number of that user's sessions ended).
+    pub async fn set_role(&self, admin: &str, email: &str, role: &str) -> serde_json::Value {
+        let res = self
+            .post(
+                "admin_set_access",
+                &[("email", email), ("role", role)],
+                Some(admin),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "admin_set_access {email} {role}");
+        json(res).await
+    }
+
     /// A second deployment sharing this one's Redis namespace (the default namespace is the
     /// same everywhere) but with a database of its own.
     pub async fn stranger(&self, kind: StoreKind) -> Self {
