@@ -17,6 +17,10 @@ CREATE TABLE IF NOT EXISTS session_generations (
 );
 
 ALTER TABLE remember_tokens ADD COLUMN issued_at BIGINT;
+-- Tokens issued before this column existed: at the latest 30 days (the longest default
+-- lifetime) before they expire, or at their last rotation if that was earlier.
+UPDATE remember_tokens SET issued_at = CASE WHEN rotated_at < expires_at - 2592000
+    THEN rotated_at ELSE expires_at - 2592000 END WHERE issued_at IS NULL;
 
 -- The session index is now scored in milliseconds.
 UPDATE session_index SET last_seen = last_seen * 1000 WHERE last_seen < 100000000000;

@@ -235,7 +235,6 @@ async fn enforce(
 ) -> Result<Verdict, ApiError> {
     let policy = state.policy.current();
     let now_ms = state.clock.now_ms();
-    let now = now_ms.div_euclid(1000);
     if !state
         .users
         .is_known(&auth.user_id)
@@ -248,10 +247,8 @@ async fn enforce(
         return Ok(Verdict::Anonymous);
     }
     let mut changed = false;
-    let ended = if now - auth.created_at > policy.absolute_timeout_secs {
-        Some(EndReason::Absolute)
-    } else if policy.idle_expired(auth.last_used_ms(), now_ms) {
-        Some(EndReason::Idle)
+    let ended = if let Some(reason) = auth.timed_out(&policy, now_ms) {
+        Some(reason)
     } else if policy.fingerprint_mode != FingerprintMode::Off
         && auth.fingerprint != client.fingerprint()
     {
@@ -337,9 +334,23 @@ async fn remember(
                 cookies.push(REMEMBER_COOKIE.removal());
                 return Ok(None);
             };
-            let mut auth = start_session(state, session, &user, client, true, gen).await?;
-            auth.remember = Some(selector);
-            save_auth(session, &auth, &policy).await?;
+            let auth = start_session(
+                state,
+                session,
+                &user,
+                client,
+                true,
+                gen,
+                Some(selector.clone()),
+            )
+            .await?;
+            // Revoked while it was being redeemed (a sign-out everywhere, say): the session
+            // it just started goes with it.
+            if state.remember.owner_of(&selector).await.map_err(db)?.is_none() {
+                session.flush().await.map_err(store_failed)?;
+                cookies.push(REMEMBER_COOKIE.removal());
+                return Ok(None);
+            }
             if let Some(rotated) = rotated {
                 cookies.push(REMEMBER_COOKIE.set(rotated, Some(expires_at - now)));
             }

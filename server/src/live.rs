@@ -12,9 +12,10 @@ use app::{
     error::ApiError,
     model::Role,
     ssr::{
-        auth::{session_key, AuthState, Principal},
+        auth::{session_key, AuthState, ClientInfo, Principal},
         context::ServerState,
         events::Event,
+        lifecycle,
     },
 };
 use axum::{
@@ -91,6 +92,7 @@ struct Viewer {
     state: ServerState,
     key: String,
     user_id: String,
+    client: ClientInfo,
     events: broadcast::Receiver<Event>,
     ticks: tokio::time::Interval,
     closing: bool,
@@ -119,6 +121,28 @@ impl Viewer {
                     tracing::warn!(%err, "live stream: session check failed; closing");
                     None
                 }
+            };
+            // A stream is no activity: its session times out like any other, and the stream
+            // ends it (its tab learns why when it asks).
+            let policy = self.state.policy.current();
+            let live = match live.map(|auth| (auth.timed_out(&policy, self.state.clock.now_ms()), auth)) {
+                Some((Some(reason), _)) => {
+                    let ended = lifecycle::end_session(
+                        &self.state,
+                        &self.user_id,
+                        &self.key,
+                        reason,
+                        &self.client,
+                        Some("seen by its live event stream".into()),
+                    )
+                    .await;
+                    if let Err(err) = ended {
+                        tracing::warn!(?err, "live stream: could not end a timed-out session");
+                    }
+                    None
+                }
+                Some((None, auth)) => Some(auth),
+                None => None,
             };
             let Some(viewer) = live else {
                 // Over: pass on the end of the viewer's own session (the tab goes to the
@@ -169,7 +193,13 @@ pub async fn events(State((state, streams)): State<(ServerState, Streams)>, req:
     };
     let mut ticks = tokio::time::interval(KEEP_ALIVE);
     ticks.reset();
+    let client = req
+        .extensions()
+        .get::<ClientInfo>()
+        .cloned()
+        .unwrap_or_default();
     let viewer = Viewer {
+        client,
         events: state.events.subscribe(),
         state,
         key,

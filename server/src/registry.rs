@@ -109,32 +109,24 @@ impl SessionRegistry for Registry {
         reason: EndReason,
     ) -> Result<bool, RegistryError> {
         let id: Id = key.parse().map_err(failed)?;
-        let live = self.store.take_of(&id, Some(user_id)).await.map_err(failed)?;
-        self.ended(user_id, key, reason).await?;
-        Ok(live)
-    }
-
-    async fn indexed_keys(&self, user_id: &str) -> Result<Vec<String>, RegistryError> {
-        self.store.index().keys_of(user_id).await.map_err(failed)
-    }
-
-    async fn ended(
-        &self,
-        user_id: &str,
-        key: &str,
-        reason: EndReason,
-    ) -> Result<(), RegistryError> {
+        // The reason first: a request that finds the record gone a moment later must already
+        // learn that it was ended (and not, say, redeem a remember-me token instead).
         self.store
             .index()
             .record_end(key, user_id, reason, self.clock.now(), self.history_secs)
             .await
             .map_err(failed)?;
+        let live = self.store.take_of(&id, Some(user_id)).await.map_err(failed)?;
         self.events.publish(Event::SessionEnded {
             user_id: user_id.to_owned(),
             key: key.to_owned(),
             reason,
         });
-        Ok(())
+        Ok(live)
+    }
+
+    async fn indexed_keys(&self, user_id: &str) -> Result<Vec<String>, RegistryError> {
+        self.store.index().keys_of(user_id).await.map_err(failed)
     }
 
     async fn end_reason(&self, key: &str) -> Result<Option<EndReason>, RegistryError> {

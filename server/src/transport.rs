@@ -88,7 +88,9 @@ pub async fn serve(
     timeouts: Timeouts,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: browsers speak HTTP/2 only over TLS, which a proxy in front terminates,
+    // and the header timeout below is HTTP/1's (cleartext HTTP/2 would escape it).
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())

@@ -96,29 +96,10 @@ async fn two_processes_on_sqlite_and_redis() {
     .await;
 }
 
-/// The PostgreSQL server to create a throwaway database in.
-fn postgres_url() -> String {
-    std::env::var("HALLPASS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_on_postgres_and_redis() {
-    use sqlx::Connection;
-    let name = format!("hallpass_test_{:016x}", rand::random::<u64>());
-    let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", postgres_url()))
-        .await
-        .expect("PostgreSQL answers");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    two_processes_share_sessions_listings_and_revocations(&format!("{}/{name}", postgres_url()))
-        .await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    let db = common::PgDatabase::create().await;
+    two_processes_share_sessions_listings_and_revocations(&db.url()).await;
 }
 
 async fn two_processes_share_sessions_listings_and_revocations(database_url: &str) {

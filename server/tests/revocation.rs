@@ -40,7 +40,7 @@ async fn user_id(s: &TestServer, email: &str) -> String {
         .id
 }
 
-on_both_stores!(
+on_every_store!(
     a_request_in_flight_does_not_bring_a_revoked_session_back,
     |s: TestServer| async move {
         let a = s.session_for(USER_EMAIL).await;
@@ -63,7 +63,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     a_write_back_of_an_ended_session_is_refused_by_the_store,
     |s: TestServer| async move {
         use tower_sessions::{Session, SessionStore as _};
@@ -88,7 +88,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     a_re_authentication_in_flight_does_not_revive_a_revoked_session,
     |s: TestServer| async move {
         let a = s.session_for(USER_EMAIL).await;
@@ -109,7 +109,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     a_re_authentication_in_flight_during_a_demotion_keeps_no_admin_rights,
     |s: TestServer| async move {
         let admin = s.session_for(ADMIN_EMAIL).await;
@@ -129,7 +129,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     a_session_of_an_older_generation_is_refused_everywhere,
     |s: TestServer| async move {
         let a = s.session_for(USER_EMAIL).await;
@@ -139,12 +139,7 @@ on_both_stores!(
         let id = user_id(&s, USER_EMAIL).await;
         s.hallpass.state().registry.bump_generation(&id).await.unwrap();
         assert_eq!(me(&s, &a).await.0, 401);
-        let peer = s
-            .peer(match s.hallpass.sessions().store.inner().index() {
-                hallpass::store::SessionIndex::Redis(..) => StoreKind::Redis,
-                hallpass::store::SessionIndex::Sql(_) => StoreKind::Sqlite,
-            })
-            .await;
+        let peer = s.peer(s.kind()).await;
         assert_eq!(me(&peer, &a).await.0, 401, "on every instance");
         // A new sign-in is of the new generation and works.
         let fresh = s.session_for(USER_EMAIL).await;
@@ -197,7 +192,7 @@ async fn assert_signed_out_for_good(s: &TestServer, session: &str, token: &str, 
     assert_eq!(res.status(), 401);
 }
 
-on_both_stores!(
+on_every_store!(
     signing_out_a_device_revokes_its_remember_me_token,
     |s: TestServer| async move {
         let (laptop, token) = remembered(&s, None).await;
@@ -210,7 +205,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     an_admin_revoke_of_one_session_revokes_its_token,
     |s: TestServer| async move {
         let (laptop, token) = remembered(&s, None).await;
@@ -227,7 +222,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     signing_out_everyone_revokes_every_token,
     |s: TestServer| async move {
         let (laptop, token) = remembered(&s, None).await;
@@ -239,7 +234,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     a_limit_eviction_revokes_the_evicted_token,
     |s: TestServer| async move {
         s.set_policy(1800, 28800, "strict", 1).await;
@@ -250,7 +245,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     a_session_that_was_revoked_before_its_token_was_is_still_not_restored,
     |s: TestServer| async move {
         // The token survives (as if its revocation had failed): the guard still asks why the
@@ -268,7 +263,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     an_idle_timeout_keeps_the_token_and_restores,
     |s: TestServer| async move {
         s.set_policy(60, 28800, "strict", 10).await;
@@ -279,7 +274,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     signing_in_with_remember_me_replaces_this_browsers_token,
     |s: TestServer| async move {
         let (_, first) = remembered(&s, None).await;
@@ -293,7 +288,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     lowering_the_remember_me_lifetime_shortens_existing_tokens,
     |s: TestServer| async move {
         let (_, token) = remembered(&s, None).await; // 30 days
@@ -336,7 +331,7 @@ async fn deployments_sharing_a_redis_refuse_each_others_cookies() {
     assert_eq!(me(&staging, &cookie).await.0, 200, "still fine where it belongs");
 }
 
-on_both_stores!(
+on_every_store!(
     an_active_session_outlives_a_short_idle_timeout,
     |s: TestServer| async move {
         s.set_policy(3, 28800, "strict", 10).await;
@@ -351,7 +346,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     the_limit_evicts_the_least_recently_used_among_same_second_sign_ins,
     |s: TestServer| async move {
         s.set_policy(1800, 28800, "strict", 3).await;
@@ -371,7 +366,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     logout_is_an_end_like_any_other,
     |s: TestServer| async move {
         let mut events = s.hallpass.state().events.subscribe();
@@ -395,7 +390,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     the_pages_own_requests_do_not_keep_a_session_alive,
     |s: TestServer| async move {
         s.set_policy(60, 28800, "strict", 10).await;
@@ -417,7 +412,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     the_persons_activity_keeps_it_alive,
     |s: TestServer| async move {
         s.set_policy(60, 28800, "strict", 10).await;
@@ -458,7 +453,7 @@ async fn until_closed(mut stream: reqwest::Response) -> String {
     text
 }
 
-on_both_stores!(
+on_every_store!(
     the_event_stream_closes_when_its_session_ends,
     |s: TestServer| async move {
         let a = s.session_for(USER_EMAIL).await;
@@ -478,7 +473,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     a_demoted_admins_stream_closes,
     |s: TestServer| async move {
         let admin = s.session_for(ADMIN_EMAIL).await;
@@ -492,7 +487,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     a_session_holds_only_a_few_streams,
     |s: TestServer| async move {
         let a = s.session_for(USER_EMAIL).await;
@@ -587,7 +582,7 @@ async fn oversized_bodies_get_413() {
     assert_eq!(json(res).await["code"], "TOO_LARGE");
 }
 
-on_both_stores!(
+on_every_store!(
     the_clean_up_removes_what_has_ended,
     |s: TestServer| async move {
         let sql = matches!(
@@ -625,7 +620,7 @@ on_both_stores!(
     }
 );
 
-on_both_stores!(
+on_every_store!(
     a_fingerprint_mismatch_revokes_the_sessions_token,
     |s: TestServer| async move {
         let (laptop, token) = remembered(&s, None).await;
@@ -635,5 +630,93 @@ on_both_stores!(
             .await;
         assert_eq!(res.status(), 401);
         assert_signed_out_for_good(&s, &laptop, &token, "fingerprint").await;
+    }
+);
+
+/// A request's view of an existing session: what the session layer and the guard hold while
+/// the request is in flight.
+async fn in_flight(s: &TestServer, cookie: &str) -> (tower_sessions::Session, app::ssr::auth::AuthState) {
+    let sessions = s.hallpass.sessions();
+    let session = tower_sessions::Session::new(
+        Some(cookie.parse().unwrap()),
+        sessions.store.clone(),
+        Some(sessions.expiry),
+    );
+    let auth = session.get("auth").await.unwrap().expect("signed in");
+    (session, auth)
+}
+
+on_every_store!(
+    a_regeneration_refuses_when_its_session_was_revoked_meanwhile,
+    |s: TestServer| async move {
+        let a = s.session_for(USER_EMAIL).await;
+        // A re-authentication has loaded A and is checking the password...
+        let (session, auth) = in_flight(&s, &a).await;
+        // ...when A is revoked.
+        let id = user_id(&s, USER_EMAIL).await;
+        s.hallpass
+            .state()
+            .registry
+            .end(&id, &key_of(&a), EndReason::Revoked)
+            .await
+            .unwrap();
+        let err = app::ssr::lifecycle::regenerate(s.hallpass.state(), &session, &auth)
+            .await
+            .expect_err("no new session for a revoked one");
+        assert_eq!(err.reason, Some(EndReason::Revoked));
+        assert!(
+            s.hallpass.state().registry.list_user(&id).await.unwrap().is_empty(),
+            "nothing was created"
+        );
+    }
+);
+
+on_every_store!(
+    a_session_created_during_a_sign_out_everywhere_drops_itself,
+    |s: TestServer| async move {
+        let s = s; // the whole server lives as long as the test, not just the fields used
+        let state = s.hallpass.state();
+        let user = s.hallpass.users().find_by_email(USER_EMAIL).await.unwrap().unwrap();
+        // A sign-in read the generation and checked the password...
+        let gen = app::ssr::lifecycle::generation(state, &user.id).await.unwrap();
+        // ...while the user was signed out everywhere (the sweep found nothing to end yet).
+        state.registry.bump_generation(&user.id).await.unwrap();
+        let session = tower_sessions::Session::new(
+            None,
+            s.hallpass.sessions().store.clone(),
+            Some(s.hallpass.sessions().expiry),
+        );
+        let err = app::ssr::lifecycle::start_session(
+            state,
+            &session,
+            &user,
+            &Default::default(),
+            false,
+            gen,
+            None,
+        )
+        .await
+        .expect_err("the new session is of the old generation");
+        assert_eq!(err.reason, Some(EndReason::Revoked));
+        assert!(state.registry.list_user(&user.id).await.unwrap().is_empty());
+    }
+);
+
+on_every_store!(
+    an_action_admitted_before_a_demotion_cannot_act,
+    |s: TestServer| async move {
+        let admin = s.session_for(ADMIN_EMAIL).await;
+        s.set_role(&admin, USER_EMAIL, "admin").await;
+        let promoted = s.session_for(USER_EMAIL).await;
+        // The demotion's database write has landed; its sweep of the sessions has not yet.
+        let id = user_id(&s, USER_EMAIL).await;
+        s.hallpass
+            .users()
+            .update_access(&id, app::model::Role::User, false)
+            .await
+            .unwrap();
+        let res = s.post("admin_revoke_all", &[], Some(&promoted)).await;
+        assert_eq!(res.status(), 401, "the rights it came in with are gone");
+        assert_eq!(me(&s, &admin).await.0, 200, "and nothing was done");
     }
 );

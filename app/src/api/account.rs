@@ -16,7 +16,7 @@ pub async fn change_password(
     };
 
     let state = server_state()?;
-    let principal = require_fresh(&state)?;
+    let principal = require_fresh(&state).await?;
     let user_id = principal.0.user_id.clone();
     state
         .users

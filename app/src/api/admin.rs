@@ -16,7 +16,7 @@ pub async fn set_policy(
     use crate::ssr::{audit::*, context::*, events::Event};
 
     let state = server_state()?;
-    let admin = require_fresh_admin(&state)?;
+    let admin = require_fresh_admin(&state).await?;
     let policy = Policy::from_form(
         idle_timeout_secs,
         absolute_timeout_secs,
@@ -57,7 +57,7 @@ pub async fn admin_set_access(
     };
 
     let state = server_state()?;
-    let admin = require_fresh_admin(&state)?;
+    let admin = require_fresh_admin(&state).await?;
     let role: Role = role.parse().map_err(ApiError::bad_request)?;
     let disabled = disabled.is_some_and(|v| !matches!(v.as_str(), "false" | "0" | "off"));
     let email = normalize_email(&email).map_err(ApiError::bad_request)?;

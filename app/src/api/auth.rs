@@ -47,8 +47,6 @@ pub async fn login(
         return Err(ApiError::unauthorized("Incorrect email or password."));
     };
     crate::ssr::attempts::succeeded(&state, &email, &client).await;
-    let mut auth =
-        crate::ssr::lifecycle::start_session(&state, &session, &user, &client, false, gen).await?;
     let policy = state.policy.current();
     let now = state.clock.now();
     // A new sign-in replaces this browser's remember-me token, if it had one.
@@ -56,18 +54,37 @@ pub async fn login(
         state.remember.revoke(&old).await.map_err(db_unavailable)?;
         append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
     }
-    if remember.is_some_and(|v| !matches!(v.as_str(), "false" | "0" | "off")) {
-        let (token, selector) = state
-            .remember
-            .issue(&user.id, now, policy.remember_me_secs)
-            .await
-            .map_err(db_unavailable)?;
+    // The new token is issued first, so the session is stored bound to it from the start.
+    let token = if remember.is_some_and(|v| !matches!(v.as_str(), "false" | "0" | "off")) {
+        Some(
+            state
+                .remember
+                .issue(&user.id, now, policy.remember_me_secs)
+                .await
+                .map_err(db_unavailable)?,
+        )
+    } else {
+        None
+    };
+    let selector = token.as_ref().map(|(_, selector)| selector.clone());
+    let auth = match crate::ssr::lifecycle::start_session(
+        &state, &session, &user, &client, false, gen, selector,
+    )
+    .await
+    {
+        Ok(auth) => auth,
+        Err(err) => {
+            if let Some((cookie, _)) = &token {
+                state.remember.revoke(cookie).await.ok();
+            }
+            return Err(err);
+        }
+    };
+    if let Some((cookie, _)) = token {
         append_response_header(
             http::header::SET_COOKIE,
-            REMEMBER_COOKIE.set(token, Some(policy.remember_me_secs)),
+            REMEMBER_COOKIE.set(cookie, Some(policy.remember_me_secs)),
         );
-        auth.remember = Some(selector);
-        crate::ssr::lifecycle::save_auth(&session, &auth, &policy).await?;
     }
     Ok(auth.me(&policy, now))
 }

@@ -37,7 +37,7 @@ pub async fn revoke_session(handle: String) -> Result<(), ApiError> {
         ssr::context::*,
     };
     let state = server_state()?;
-    let principal = require_fresh(&state)?;
+    let principal = require_fresh(&state).await?;
     let owner = state
         .registry
         .get(&handle)
@@ -66,7 +66,7 @@ pub async fn revoke_other_sessions() -> Result<usize, ApiError> {
         ssr::{audit::*, context::*},
     };
     let state = server_state()?;
-    let principal = require_fresh(&state)?;
+    let principal = require_fresh(&state).await?;
     let (ended, _) = crate::ssr::lifecycle::end_everywhere(
         &state,
         &principal.0.user_id,
@@ -118,7 +118,7 @@ pub async fn admin_revoke_session(handle: String) -> Result<(), ApiError> {
         ssr::context::*,
     };
     let state = server_state()?;
-    let admin = require_fresh_admin(&state)?;
+    let admin = require_fresh_admin(&state).await?;
     let Some(owner) = state
         .registry
         .get(&handle)
@@ -148,7 +148,7 @@ pub async fn admin_revoke_user(email: String) -> Result<usize, ApiError> {
         ssr::{audit::*, context::*, users::normalize_email},
     };
     let state = server_state()?;
-    let admin = require_fresh_admin(&state)?;
+    let admin = require_fresh_admin(&state).await?;
     let email = normalize_email(&email).map_err(ApiError::bad_request)?;
     let Some(user) = state
         .users
@@ -181,40 +181,18 @@ pub async fn admin_revoke_all() -> Result<usize, ApiError> {
         ssr::{audit::*, context::*},
     };
     let state = server_state()?;
-    let admin = require_fresh_admin(&state)?;
-    let current = current_key()?;
-    let admin_selector = admin.0.remember.clone();
-    // Every remember-me token goes first (but the one this session is bound to), or a
-    // browser told of its end would sign itself straight back in.
-    state
-        .remember
-        .revoke_all_except(admin_selector.as_deref())
-        .await
-        .map_err(db_unavailable)?;
+    let admin = require_fresh_admin(&state).await?;
+    // User by user, like signing one user out everywhere: their remember-me tokens first,
+    // their generation moved on (a session being created meanwhile cannot outlive this),
+    // then every indexed session. The admin's own session stays, in the new generation.
+    let session = session()?;
     let mut ended = 0;
-    loop {
-        let batch = state
-            .registry
-            .list_all(LISTING_LIMIT)
-            .await
-            .map_err(store_unavailable)?;
-        let targets: Vec<_> = batch
-            .into_iter()
-            .filter(|(key, _)| Some(key) != current.as_ref())
-            .collect();
-        if targets.is_empty() {
-            break;
-        }
-        for (key, auth) in targets {
-            if state
-                .registry
-                .end(&auth.user_id, &key, EndReason::Revoked)
-                .await
-                .map_err(store_unavailable)?
-            {
-                ended += 1;
-            }
-        }
+    for user_id in state.users.all_ids().await.map_err(db_unavailable)? {
+        let keep = (user_id == admin.0.user_id).then_some((&session, &admin.0));
+        let (count, _) =
+            crate::ssr::lifecycle::end_everywhere(&state, &user_id, keep, EndReason::Revoked)
+                .await?;
+        ended += count;
     }
     state
         .audit

@@ -79,6 +79,19 @@ impl AuthState {
         self.last_seen_ms.max(self.last_seen.saturating_mul(1000))
     }
 
+    /// Whether the policy's clock has run out on this session at `now_ms`, and which one: the
+    /// absolute lifetime first, then the idle timeout. The one place either is decided (the
+    /// guard on every request, the live stream between events).
+    pub fn timed_out(&self, policy: &Policy, now_ms: i64) -> Option<crate::model::EndReason> {
+        if now_ms.div_euclid(1000) - self.created_at > policy.absolute_timeout_secs {
+            Some(crate::model::EndReason::Absolute)
+        } else if policy.idle_expired(self.last_used_ms(), now_ms) {
+            Some(crate::model::EndReason::Idle)
+        } else {
+            None
+        }
+    }
+
     /// Records a request at `now_ms`.
     pub fn touch(&mut self, now_ms: i64) {
         self.last_seen_ms = now_ms;

@@ -116,16 +116,49 @@ pub fn require_principal() -> Result<Principal, ApiError> {
 }
 
 /// The signed-in user, who must have entered their password within the re-authentication
-/// window (403 `REAUTH_REQUIRED` otherwise).
-pub fn require_fresh(state: &ServerState) -> Result<Principal, ApiError> {
+/// window (403 `REAUTH_REQUIRED` otherwise), and whose rights are, at this moment, still
+/// those the request was admitted with (see [`confirm_rights`]).
+pub async fn require_fresh(state: &ServerState) -> Result<Principal, ApiError> {
     let principal = require_principal()?;
-    if principal
+    if !principal
         .0
         .is_fresh(&state.policy.current(), state.clock.now())
     {
-        Ok(principal)
-    } else {
-        Err(ApiError::reauth_required())
+        return Err(ApiError::reauth_required());
+    }
+    confirm_rights(state, &principal).await?;
+    Ok(principal)
+}
+
+/// Just before a sensitive action: the session's user must still exist, be enabled and have
+/// the role the session carries, and no sign-out everywhere may have happened since the
+/// session was issued. A request admitted a moment before its user was demoted or signed out
+/// everywhere cannot act with the rights it came in with (401 with the reason).
+async fn confirm_rights(state: &ServerState, principal: &Principal) -> Result<(), ApiError> {
+    let auth = &principal.0;
+    let gen = state
+        .registry
+        .generation(&auth.user_id)
+        .await
+        .map_err(store_unavailable)?;
+    let user = state
+        .users
+        .find_by_id(&auth.user_id)
+        .await
+        .map_err(db_unavailable)?;
+    match user {
+        Some(user) if !user.disabled && user.role == auth.role && gen <= auth.gen => Ok(()),
+        _ => {
+            let ended = match current_key()? {
+                Some(key) => state
+                    .registry
+                    .end_reason(&key)
+                    .await
+                    .map_err(store_unavailable)?,
+                None => None,
+            };
+            Err(ApiError::ended(ended.unwrap_or(crate::model::EndReason::RoleChanged)))
+        }
     }
 }
 
@@ -139,10 +172,10 @@ pub fn require_admin() -> Result<Principal, ApiError> {
     }
 }
 
-/// A signed-in admin with a fresh password check (403 otherwise).
-pub fn require_fresh_admin(state: &ServerState) -> Result<Principal, ApiError> {
+/// A signed-in admin with a fresh password check and current rights (403 otherwise).
+pub async fn require_fresh_admin(state: &ServerState) -> Result<Principal, ApiError> {
     require_admin()?;
-    require_fresh(state)
+    require_fresh(state).await
 }
 
 /// The client behind the current request.

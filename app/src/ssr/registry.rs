@@ -74,15 +74,10 @@ pub trait SessionRegistry: Send + Sync + std::fmt::Debug {
     /// generation still has its key here, so a sweep can record why it ended).
     async fn indexed_keys(&self, user_id: &str) -> Result<Vec<String>, RegistryError>;
 
-    /// Ends one session: deletes it, remembers why, tells every instance. Whether it was
-    /// still stored.
+    /// Ends one session: remembers why (first, so a request that finds it gone knows), deletes
+    /// it, tells every instance. Whether it was still stored.
     async fn end(&self, user_id: &str, key: &str, reason: EndReason)
         -> Result<bool, RegistryError>;
-
-    /// Records why a session (already deleted by its own request) ended, and tells every
-    /// instance.
-    async fn ended(&self, user_id: &str, key: &str, reason: EndReason)
-        -> Result<(), RegistryError>;
 
     /// Why a session ended, if it ended recently.
     async fn end_reason(&self, key: &str) -> Result<Option<EndReason>, RegistryError>;

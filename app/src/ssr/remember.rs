@@ -129,7 +129,11 @@ impl RememberTokens {
             .execute(&self.pool)
             .await?
             .rows_affected();
-            // Zero rows: a parallel request rotated it a moment ago; that is the grace case.
+            // Zero rows: a parallel request rotated it a moment ago (the grace case), or it
+            // was revoked meanwhile (then it is no longer there at all).
+            if updated == 0 && !self.rotated_from(selector, &current).await? {
+                return Ok(Redeemed::Invalid);
+            }
             let rotated = (updated == 1).then(|| format!("{selector}:{next}"));
             return Ok(Redeemed::Valid {
                 user_id,
@@ -157,6 +161,18 @@ impl RememberTokens {
         }
     }
 
+    /// Whether the token still exists and its previous validator hash is `hash`.
+    async fn rotated_from(&self, selector: &str, hash: &str) -> Result<bool, sqlx::Error> {
+        Ok(sqlx::query(
+            "SELECT 1 FROM remember_tokens WHERE selector = $1 AND previous_hash = $2",
+        )
+        .bind(selector)
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some())
+    }
+
     /// Whose token this selector names, if it exists.
     pub async fn owner_of(&self, selector: &str) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar("SELECT user_id FROM remember_tokens WHERE selector = $1")
@@ -172,15 +188,6 @@ impl RememberTokens {
             .execute(&self.pool)
             .await?;
         Ok(())
-    }
-
-    /// Deletes every token but the one with selector `keep`.
-    pub async fn revoke_all_except(&self, keep: Option<&str>) -> Result<u64, sqlx::Error> {
-        Ok(sqlx::query("DELETE FROM remember_tokens WHERE selector <> $1")
-            .bind(keep.unwrap_or(""))
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
     }
 
     /// Deletes tokens that expired, or that the policy's `max_lifetime` now ends; how many.

@@ -193,6 +193,13 @@ impl Users {
         })
     }
 
+    /// Every account's id.
+    pub async fn all_ids(&self) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT id FROM users")
+            .fetch_all(&self.pool)
+            .await
+    }
+
     /// Looks an account up by id.
     pub async fn find_by_id(&self, id: &str) -> Result<Option<User>, sqlx::Error> {
         let row = sqlx::query("SELECT email FROM users WHERE id = $1")

@@ -5,7 +5,7 @@ use super::Namespace;
 use app::model::EndReason;
 use fred::{
     prelude::{Expiration, KeysInterface, Pool, SortedSetsInterface},
-    types::sorted_sets::Ordering,
+    types::{sorted_sets::Ordering, SetOptions},
 };
 use sqlx::{AnyPool, Row};
 
@@ -40,17 +40,27 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 impl SessionIndex {
-    /// Adds or refreshes a session of `user_id`, last used at `last_seen_ms` (milliseconds:
-    /// the session limit evicts the least recently used one even among sign-ins in the same
+    /// Adds a new session of `user_id`, last used at `last_seen_ms` (milliseconds: the
+    /// session limit evicts the least recently used one even among sign-ins in the same
     /// second).
     pub async fn add(&self, key: &str, user_id: &str, last_seen_ms: i64) -> IndexResult<()> {
-        let last_seen = last_seen_ms;
+        self.write(key, user_id, last_seen_ms, false).await
+    }
+
+    /// Moves an indexed session's last use to `last_seen_ms`; never adds an entry back (a
+    /// session ended between its write-back and this stays unindexed).
+    pub async fn touch(&self, key: &str, user_id: &str, last_seen_ms: i64) -> IndexResult<()> {
+        self.write(key, user_id, last_seen_ms, true).await
+    }
+
+    async fn write(&self, key: &str, user_id: &str, last_seen: i64, existing: bool) -> IndexResult<()> {
+        let only_existing = existing.then_some(SetOptions::XX);
         match self {
             SessionIndex::Redis(pool, ns) => {
                 let score = (last_seen as f64, key.to_owned());
                 let set = ns.user_set(user_id);
                 let _: () = pool
-                    .zadd(&set, None, None::<Ordering>, false, false, score.clone())
+                    .zadd(&set, only_existing.clone(), None::<Ordering>, false, false, score.clone())
                     .await
                     .map_err(err)?;
                 let _: () = pool
@@ -58,7 +68,15 @@ impl SessionIndex {
                     .await
                     .map_err(err)?;
                 let _: () = pool
-                    .zadd(ns.live_set(), None, None::<Ordering>, false, false, score)
+                    .zadd(ns.live_set(), only_existing, None::<Ordering>, false, false, score)
+                    .await
+                    .map_err(err)?;
+            }
+            SessionIndex::Sql(db) if existing => {
+                sqlx::query("UPDATE session_index SET last_seen = $1 WHERE skey = $2")
+                    .bind(last_seen)
+                    .bind(key)
+                    .execute(db)
                     .await
                     .map_err(err)?;
             }

@@ -11,8 +11,9 @@ use tower_sessions::{
 
 /// Wraps a store; every signed-in record it saves is indexed under its user, and removed
 /// from the index when deleted. A new record is indexed right after it is stored (and
-/// removed again if that fails), an updated one only once the update went through (a
-/// session ended meanwhile gets no index entry back), and a deleted one is unindexed last:
+/// removed again if that fails), an updated one only once the update went through and only
+/// where its entry still is (a session ended meanwhile gets no entry back), and a deleted one
+/// is unindexed last:
 /// a failure can leave a stale index entry (pruned when listed), never an unindexed session.
 #[derive(Clone, Debug)]
 pub struct Indexed<S> {
@@ -121,7 +122,7 @@ impl SessionStore for Indexed<Backend> {
         self.inner.save(record).await?;
         if let Some(owner) = owner(record) {
             self.index
-                .add(&record.id.to_string(), &owner.user_id, owner.last_seen_ms)
+                .touch(&record.id.to_string(), &owner.user_id, owner.last_seen_ms)
                 .await
                 .map_err(backend)?;
         }

@@ -18,6 +18,63 @@ pub enum StoreKind {
     Redis,
     /// Sessions in the Redis at this URL.
     RedisAt(String),
+    /// Users and sessions in a fresh database on the PostgreSQL at
+    /// `HALLPASS_TEST_POSTGRES_URL` (default the local one), dropped afterwards.
+    Postgres,
+}
+
+/// The PostgreSQL server test databases are created in.
+pub fn postgres_url() -> String {
+    std::env::var("HALLPASS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A database of its own on the test PostgreSQL, dropped when this goes.
+pub struct PgDatabase {
+    name: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> Self {
+        use sqlx::Connection;
+        let name = format!("hallpass_test_{:016x}", rand::random::<u64>());
+        let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", postgres_url()))
+            .await
+            .expect("PostgreSQL answers (scripts/test starts one)");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        Self { name }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}/{}", postgres_url(), self.name)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Best effort, from a thread of its own (this may run inside the test's runtime).
+        let (url, name) = (format!("{}/postgres", postgres_url()), self.name.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&url).await {
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await
+                        .ok();
+                }
+            });
+        })
+        .join()
+        .ok();
+    }
 }
 
 pub const ADMIN_EMAIL: &str = "admin@example.test";
@@ -38,11 +95,18 @@ pub struct TestServer {
     /// Redis namespace of this server and its peers, so parallel tests do not see each other.
     pub namespace: String,
     _dir: tempfile::TempDir,
+    _pg: Option<std::sync::Arc<PgDatabase>>,
 }
 
 impl TestServer {
     pub async fn start(kind: StoreKind) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        if let StoreKind::Postgres = kind {
+            let pg = PgDatabase::create().await;
+            let mut server = Self::start_with_database(kind, &pg.url(), dir).await;
+            server._pg = Some(std::sync::Arc::new(pg));
+            return server;
+        }
         let database_url = format!("sqlite://{}/hallpass.db?mode=rwc", dir.path().display());
         Self::start_with_database(kind, &database_url, dir).await
     }
@@ -67,13 +131,26 @@ impl TestServer {
 
     /// A second instance sharing this one's database (and Redis, for the Redis kind).
     pub async fn peer(&self, kind: StoreKind) -> Self {
-        Self::start_on(
+        let mut peer = Self::start_on(
             kind,
             &self.database_url,
             &self.namespace,
             tempfile::tempdir().unwrap(),
         )
-        .await
+        .await;
+        peer._pg = self._pg.clone();
+        peer
+    }
+
+    /// Which kind of store this server uses (for starting peers).
+    pub fn kind(&self) -> StoreKind {
+        match self.hallpass.sessions().store.inner().index() {
+            hallpass::store::SessionIndex::Redis(..) => StoreKind::Redis,
+            hallpass::store::SessionIndex::Sql(_) if self.database_url.starts_with("postgres") => {
+                StoreKind::Postgres
+            }
+            hallpass::store::SessionIndex::Sql(_) => StoreKind::Sqlite,
+        }
     }
 
     async fn start_on(
@@ -84,7 +161,7 @@ impl TestServer {
     ) -> Self {
         let database_url = database_url.to_owned();
         let redis = match kind {
-            StoreKind::Sqlite => None,
+            StoreKind::Sqlite | StoreKind::Postgres => None,
             StoreKind::Redis => Some(redis_url()),
             StoreKind::RedisAt(url) => Some(url),
         };
@@ -110,6 +187,7 @@ impl TestServer {
             namespace: namespace.to_owned(),
             database_url,
             _dir: dir,
+            _pg: None,
         }
     }
 
@@ -252,6 +330,29 @@ pub fn session_cookie(res: &Response) -> Option<(String, String)> {
                 .to_owned();
             Some((value, line))
         })
+}
+
+/// Runs an async test body on SQLite, Redis and PostgreSQL (where the SQL differs), as three
+/// separate tests.
+#[macro_export]
+macro_rules! on_every_store {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)(common::TestServer::start(common::StoreKind::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn redis() {
+                ($body)(common::TestServer::start(common::StoreKind::Redis).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)(common::TestServer::start(common::StoreKind::Postgres).await).await
+            }
+        }
+    };
 }
 
 /// Runs an async test body once per store kind, as two separate tests.
