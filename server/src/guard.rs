@@ -31,6 +31,9 @@ use tower_sessions::{session::Error as SessionError, Session};
 /// Pages anyone may see.
 const PUBLIC_PAGES: &[&str] = &["/login"];
 
+/// Where people sign in: never refused for stale or guessed session cookies.
+const SIGN_IN_PATHS: &[&str] = &["/login", "/api/login"];
+
 /// Whether a path is a static asset (never session-dependent, cacheable).
 fn is_asset(path: &str) -> bool {
     path.starts_with("/pkg/") || path == "/favicon.ico"
@@ -69,8 +72,16 @@ pub async fn guard(State(state): State<ServerState>, mut req: Request, next: Nex
     } else {
         Activity::Person
     };
-    let verdict = match verdict(&state, &session, &client, req.headers(), activity, &mut cookies)
-        .await
+    let verdict = match verdict(
+        &state,
+        &session,
+        &client,
+        req.headers(),
+        activity,
+        &path,
+        &mut cookies,
+    )
+    .await
     {
         Ok(verdict) => verdict,
         Err(err) => {
@@ -148,6 +159,7 @@ async fn verdict(
     client: &ClientInfo,
     headers: &HeaderMap,
     activity: Activity,
+    path: &str,
     cookies: &mut Vec<HeaderValue>,
 ) -> Result<Verdict, ApiError> {
     let sent_id = session.id();
@@ -201,26 +213,23 @@ async fn verdict(
         cookies.push(SESSION_COOKIE.removal());
         return Ok(Verdict::Ended(reason));
     }
-    if sent_id.is_some() && session.id().is_none() {
+    if sent_id.is_some() && session.id().is_none() && !SIGN_IN_PATHS.contains(&path) {
         // Unknown to us: a guess, a record the store expired, or the old id of a session a
         // concurrent request regenerated. Many from one IP are guessing: slow them down
-        // (only requests with unknown ids; valid sessions behind the same IP are unaffected).
+        // (only requests with unknown ids; valid sessions behind the same IP are unaffected,
+        // and so is signing in: one client guessing behind a shared address must not keep
+        // everyone else with a stale cookie from the sign-in page).
         let guesses = format!("session-guess:{}", client.ip);
-        let now = state.clock.now();
-        let unavailable = app::ssr::context::store_unavailable;
         if let Some(wait) = state
             .throttle
-            .locked_for(&guesses, now)
+            .reserve(&guesses, state.clock.now(), FREE_GUESSES_PER_IP)
             .await
-            .map_err(unavailable)?
+            .map_err(app::ssr::context::store_unavailable)?
         {
+            // Refused: the stale cookie goes, so this browser is not refused again for it.
+            cookies.push(SESSION_COOKIE.removal());
             return Err(ApiError::rate_limited(wait));
         }
-        state
-            .throttle
-            .fail(&guesses, now, FREE_GUESSES_PER_IP)
-            .await
-            .map_err(unavailable)?;
     }
     Ok(Verdict::Anonymous)
 }

@@ -24,6 +24,46 @@ redis.call('EXPIRE', KEYS[1], forget + max)
 return lock
 "#;
 
+/// Reserves an attempt. KEYS[1]: the counter hash. ARGV: now, free, forget-after, max-lock.
+/// Returns the seconds left while locked (nothing counted), else 0 after counting the attempt
+/// as a failure and setting the lock it earns: one script, so parallel reservations see each
+/// other.
+const RESERVE: &str = r#"
+local now, free, forget, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local last = tonumber(redis.call('HGET', KEYS[1], 'last'))
+if last and now - last >= forget then redis.call('DEL', KEYS[1]) end
+local locked = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if locked > now then return locked - now end
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+if failures > free then
+  redis.call('HSET', KEYS[1], 'until', now + math.min(2 ^ math.min(failures - free - 1, 62), max))
+end
+redis.call('HSET', KEYS[1], 'last', now)
+redis.call('EXPIRE', KEYS[1], forget + max)
+return 0
+"#;
+
+/// Gives a reservation back. KEYS[1]: the counter hash; ARGV[1]: free. One failure less, and
+/// no lock unless the remaining failures earn one.
+const REFUND: &str = r#"
+local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
+if failures > 0 then failures = redis.call('HINCRBY', KEYS[1], 'failures', -1) end
+if failures <= tonumber(ARGV[1]) then redis.call('HDEL', KEYS[1], 'until') end
+return failures
+"#;
+
+/// A reserved attempt failed: its lock runs from now. KEYS[1]: the counter hash. ARGV: now,
+/// free, max-lock. Returns the lock in seconds (0 for none).
+const CONFIRM: &str = r#"
+local now, free, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
+if failures <= free then return 0 end
+local lock = math.min(2 ^ math.min(failures - free - 1, 62), max)
+local locked = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if now + lock > locked then redis.call('HSET', KEYS[1], 'until', now + lock) end
+return lock
+"#;
+
 /// The counters in Redis under `{ns}:throttle:<hash of the key>`.
 #[derive(Clone, Debug)]
 pub struct RedisThrottle {
@@ -64,6 +104,46 @@ impl Throttle for RedisThrottle {
             .await
             .map_err(err)?;
         Ok((lock > 0).then_some(lock))
+    }
+
+    async fn reserve(&self, key: &str, now: i64, free: u32) -> Result<Option<i64>, ThrottleError> {
+        let wait: i64 = self
+            .pool
+            .eval(
+                RESERVE,
+                vec![self.namespace.throttle_key(key)],
+                vec![now, i64::from(free), FORGET_AFTER_SECS, MAX_LOCK_SECS],
+            )
+            .await
+            .map_err(err)?;
+        Ok((wait > 0).then_some(wait))
+    }
+
+    async fn confirm_failure(
+        &self,
+        key: &str,
+        now: i64,
+        free: u32,
+    ) -> Result<Option<i64>, ThrottleError> {
+        let lock: i64 = self
+            .pool
+            .eval(
+                CONFIRM,
+                vec![self.namespace.throttle_key(key)],
+                vec![now, i64::from(free), MAX_LOCK_SECS],
+            )
+            .await
+            .map_err(err)?;
+        Ok((lock > 0).then_some(lock))
+    }
+
+    async fn refund(&self, key: &str, free: u32) -> Result<(), ThrottleError> {
+        let _: i64 = self
+            .pool
+            .eval(REFUND, vec![self.namespace.throttle_key(key)], vec![i64::from(free)])
+            .await
+            .map_err(err)?;
+        Ok(())
     }
 
     async fn reset(&self, key: &str) -> Result<(), ThrottleError> {

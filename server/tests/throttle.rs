@@ -81,6 +81,36 @@ on_both_stores!(
             200,
             "a valid session from the same address works"
         );
+        // Someone else behind the same address, with a stale cookie, can still sign in, and
+        // a refused stale cookie is removed.
+        let stale = tower_sessions::session::Id(999).to_string();
+        let refused = s.post("me", &[], Some(&stale)).await;
+        assert_eq!(refused.status(), 429);
+        assert_eq!(common::session_cookie(&refused).expect("stale cookie removed").0, "");
+        assert_eq!(s.get("/login", Some(&stale)).await.status(), 200);
+        assert_eq!(s.login(USER_EMAIL, PASSWORD, Some(&stale)).await.status(), 200);
+    }
+);
+
+on_both_stores!(
+    parallel_guesses_do_not_skip_the_lockout,
+    |s: TestServer| async move {
+        // 30 wrong guesses at one account at once, the right password among them.
+        let attempts = (0..30).map(|i| {
+            let password = if i == 17 { PASSWORD } else { "a wrong guess" };
+            s.login(USER_EMAIL, password, None)
+        });
+        let statuses: Vec<u16> = futures::future::join_all(attempts)
+            .await
+            .iter()
+            .map(|r| r.status().as_u16())
+            .collect();
+        let checked = statuses.iter().filter(|st| **st != 429).count();
+        assert!(
+            checked <= 6,
+            "no more than the 5 free guesses and one more are checked: {statuses:?}"
+        );
+        assert!(statuses.iter().filter(|st| **st == 429).count() >= 24, "{statuses:?}");
     }
 );
 

@@ -21,7 +21,7 @@ pub async fn login(
     let state = server_state()?;
     let session = session()?;
     let client = client_info();
-    crate::ssr::attempts::check(&state, &email, &client).await?;
+    crate::ssr::attempts::reserve(&state, &email, &client).await?;
     // The account's generation before the password is checked: a password change or
     // sign-out everywhere that lands during the check drops the session this starts.
     let target = match crate::ssr::users::normalize_email(&email) {
@@ -156,7 +156,7 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
     let state = server_state()?;
     let principal = require_principal()?;
     let client = client_info();
-    crate::ssr::attempts::check(&state, &principal.0.email, &client).await?;
+    crate::ssr::attempts::reserve(&state, &principal.0.email, &client).await?;
     let user = state
         .users
         .find_by_id(&principal.0.user_id)
@@ -180,6 +180,7 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
     let Some(user) = user.filter(|u| !u.disabled) else {
         return Err(ApiError::not_signed_in());
     };
+    crate::ssr::attempts::succeeded(&state, &principal.0.email, &client).await;
     // Role and email come from the database, never from the session being replaced.
     let auth = AuthState {
         authenticated_at: state.clock.now(),

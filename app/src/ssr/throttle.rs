@@ -1,6 +1,13 @@
 //! Back-off for guessing: failed sign-ins per account and per IP, unknown session ids per IP.
 //! After a number of free failures each further one locks the key for twice as long (up to
-//! 15 minutes); a quiet quarter of an hour forgives everything.
+//! 15 minutes); a quiet hour forgives everything (longer than the longest lock, so the count
+//! is not forgiven at the moment the longest lock ends).
+//!
+//! Password attempts are *reserved* before the password is checked: [`Throttle::reserve`]
+//! refuses while the key is locked, and otherwise counts the attempt as a failure and sets
+//! the lock it would earn, in one atomic step. However many guesses arrive at once, no more
+//! than the free ones (and one more, like one at a time) are ever checked. A success gives
+//! the reservation back ([`Throttle::refund`]) or forgets the key ([`Throttle::reset`]).
 //!
 //! The counters sit behind [`Throttle`]: [`LocalThrottle`] keeps them in this process (the
 //! embedded single-server setup); the server's Redis throttle shares them between instances,
@@ -14,7 +21,7 @@ use std::{
 /// Longest lock.
 pub const MAX_LOCK_SECS: i64 = 900;
 /// Failures are forgotten after this long without one.
-pub const FORGET_AFTER_SECS: i64 = 900;
+pub const FORGET_AFTER_SECS: i64 = 3600;
 /// Failed sign-ins allowed per account before locking.
 pub const FREE_PER_ACCOUNT: u32 = 5;
 /// Failed sign-ins allowed per IP before locking.
@@ -50,6 +57,19 @@ pub trait Throttle: Send + Sync + std::fmt::Debug {
 
     /// Forgets `key` (after a success).
     async fn reset(&self, key: &str) -> Result<(), ThrottleError>;
+
+    /// Atomically: while `key` is locked, refuses (the seconds left); otherwise counts an
+    /// attempt as a failure and sets the lock that failure earns, and lets it through (None).
+    async fn reserve(&self, key: &str, now: i64, free: u32) -> Result<Option<i64>, ThrottleError>;
+
+    /// Gives back a reservation that turned out a success: one failure less, and no lock
+    /// unless the remaining failures earn one.
+    async fn refund(&self, key: &str, free: u32) -> Result<(), ThrottleError>;
+
+    /// A reserved attempt failed at `now`: the lock its failure earned runs from now (not from
+    /// the reservation, a password check earlier). The lock in seconds, if any.
+    async fn confirm_failure(&self, key: &str, now: i64, free: u32)
+        -> Result<Option<i64>, ThrottleError>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -57,6 +77,24 @@ struct Entry {
     failures: u32,
     last_failure: i64,
     locked_until: i64,
+}
+
+/// Counts a failure of `key` at `now`; the lock it earns.
+fn count(map: &mut HashMap<String, Entry>, key: &str, now: i64, free: u32) -> Option<i64> {
+    if map.len() >= MAX_KEYS {
+        map.retain(|_, e| now - e.last_failure < FORGET_AFTER_SECS);
+    }
+    let entry = map.entry(key.to_owned()).or_default();
+    if now - entry.last_failure >= FORGET_AFTER_SECS {
+        *entry = Entry::default();
+    }
+    entry.failures = entry.failures.saturating_add(1);
+    entry.last_failure = now;
+    let lock = lock_secs(entry.failures, free);
+    if let Some(lock) = lock {
+        entry.locked_until = now + lock;
+    }
+    lock
 }
 
 /// The counters in this process's memory (at most 100,000 keys; quiet ones go first).
@@ -75,24 +113,51 @@ impl Throttle for LocalThrottle {
 
     async fn fail(&self, key: &str, now: i64, free: u32) -> Result<Option<i64>, ThrottleError> {
         let mut map = self.0.lock().expect("throttle lock poisoned");
-        if map.len() >= MAX_KEYS {
-            map.retain(|_, e| now - e.last_failure < FORGET_AFTER_SECS);
-        }
-        let entry = map.entry(key.to_owned()).or_default();
-        if now - entry.last_failure >= FORGET_AFTER_SECS {
-            *entry = Entry::default();
-        }
-        entry.failures += 1;
-        entry.last_failure = now;
-        let lock = lock_secs(entry.failures, free);
-        if let Some(lock) = lock {
-            entry.locked_until = now + lock;
-        }
-        Ok(lock)
+        Ok(count(&mut map, key, now, free))
     }
 
     async fn reset(&self, key: &str) -> Result<(), ThrottleError> {
         self.0.lock().expect("throttle lock poisoned").remove(key);
+        Ok(())
+    }
+
+    async fn reserve(&self, key: &str, now: i64, free: u32) -> Result<Option<i64>, ThrottleError> {
+        // Checked and counted under one lock: parallel reservations see each other.
+        let mut map = self.0.lock().expect("throttle lock poisoned");
+        if let Some(entry) = map.get(key) {
+            if entry.locked_until > now && now - entry.last_failure < FORGET_AFTER_SECS {
+                return Ok(Some(entry.locked_until - now));
+            }
+        }
+        count(&mut map, key, now, free);
+        Ok(None)
+    }
+
+    async fn confirm_failure(
+        &self,
+        key: &str,
+        now: i64,
+        free: u32,
+    ) -> Result<Option<i64>, ThrottleError> {
+        let mut map = self.0.lock().expect("throttle lock poisoned");
+        let Some(entry) = map.get_mut(key) else {
+            return Ok(None);
+        };
+        let lock = lock_secs(entry.failures, free);
+        if let Some(lock) = lock {
+            entry.locked_until = entry.locked_until.max(now + lock);
+        }
+        Ok(lock)
+    }
+
+    async fn refund(&self, key: &str, free: u32) -> Result<(), ThrottleError> {
+        let mut map = self.0.lock().expect("throttle lock poisoned");
+        if let Some(entry) = map.get_mut(key) {
+            entry.failures = entry.failures.saturating_sub(1);
+            if entry.failures <= free {
+                entry.locked_until = 0;
+            }
+        }
         Ok(())
     }
 }
@@ -121,9 +186,14 @@ pub async fn check_throttle_behaviour(t: &dyn Throttle) {
     }
     assert_eq!(ok(t.locked_for("k", 105).await), Some(MAX_LOCK_SECS));
     assert_eq!(
-        ok(t.fail("k", 105 + FORGET_AFTER_SECS, 3).await),
+        ok(t.fail("k", 105 + MAX_LOCK_SECS, 3).await),
+        Some(MAX_LOCK_SECS),
+        "not forgiven the moment the longest lock ends"
+    );
+    assert_eq!(
+        ok(t.fail("k", 105 + MAX_LOCK_SECS * 2 + FORGET_AFTER_SECS, 3).await),
         None,
-        "a quiet quarter hour forgives"
+        "a quiet hour forgives"
     );
     for _ in 0..5 {
         ok(t.fail("k", 2000, 3).await);
@@ -136,6 +206,24 @@ pub async fn check_throttle_behaviour(t: &dyn Throttle) {
         None,
         "reset starts the count again"
     );
+
+    // Reservations: counted before the check, refused while locked, refunded on success.
+    let t0 = 100_000;
+    for _ in 0..4 {
+        assert_eq!(ok(t.reserve("r", t0, 3).await), None);
+    }
+    assert_eq!(
+        ok(t.reserve("r", t0, 3).await),
+        Some(1),
+        "the fourth reservation earned a lock at once"
+    );
+    t.refund("r", 3).await.expect("throttle store answers");
+    assert_eq!(ok(t.locked_for("r", t0).await), None, "a success gives it back");
+    assert_eq!(ok(t.reserve("r", t0, 3).await), None);
+    // Parallel reservations: only the free ones and one more get through.
+    let results = futures::future::join_all((0..30).map(|_| t.reserve("p", t0, 5))).await;
+    let through = results.into_iter().filter(|r| matches!(r, Ok(None))).count();
+    assert_eq!(through, 6, "5 free and the one that earned the first lock");
 }
 
 #[cfg(test)]
