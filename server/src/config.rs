@@ -62,6 +62,10 @@ pub struct Config {
     /// reachable by more than the scraper. Unset: the separate address is the only protection.
     #[arg(long, env = "HALLPASS_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Password hashes (Argon2id, 19 MiB each) run at once; as many more may wait, anyone
+    /// beyond gets 503 with `Retry-After`. Default: twice the cores.
+    #[arg(long, env = "HALLPASS_HASHING_CONCURRENCY")]
+    pub hashing_concurrency: Option<usize>,
     /// How long a client may take to send a request's headers (seconds).
     #[arg(long, env = "HALLPASS_HEADER_TIMEOUT_SECS", default_value_t = crate::transport::DEFAULT_HEADER_TIMEOUT_SECS)]
     pub header_timeout_secs: u64,
@@ -94,6 +98,7 @@ impl Config {
             tls: false,
             metrics_addr: None,
             metrics_token: None,
+            hashing_concurrency: None,
             header_timeout_secs: crate::transport::DEFAULT_HEADER_TIMEOUT_SECS,
             body_timeout_secs: crate::transport::DEFAULT_BODY_TIMEOUT_SECS,
             addr: ([127, 0, 0, 1], 3000).into(),

@@ -131,6 +131,10 @@ impl Hallpass {
             activity: Activity::default(),
             throttle,
             metrics,
+            hashing: match config.hashing_concurrency {
+                Some(n) => app::ssr::password::HashGate::new(n, n),
+                None => app::ssr::password::HashGate::for_this_machine(),
+            },
         });
         follow_policy_changes(&state);
         sample_activity(&state);

@@ -18,6 +18,7 @@ pub async fn change_password(
     let state = server_state()?;
     let principal = require_fresh(&state).await?;
     let user_id = principal.0.user_id.clone();
+    let _hashing = state.hashing.enter().await?;
     state
         .users
         .set_password(&user_id, &new_password)

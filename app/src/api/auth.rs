@@ -21,6 +21,8 @@ pub async fn login(
     let state = server_state()?;
     let session = session()?;
     let client = client_info();
+    // A place to hash in first: turned away here, the attempt is not counted.
+    let _hashing = state.hashing.enter().await?;
     crate::ssr::attempts::reserve(&state, &email, &client).await?;
     // The account's generation before the password is checked: a password change or
     // sign-out everywhere that lands during the check drops the session this starts.
@@ -156,6 +158,7 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
     let state = server_state()?;
     let principal = require_principal()?;
     let client = client_info();
+    let _hashing = state.hashing.enter().await?;
     crate::ssr::attempts::reserve(&state, &principal.0.email, &client).await?;
     let user = state
         .users

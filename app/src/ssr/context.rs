@@ -57,6 +57,8 @@ pub struct Services {
     pub throttle: Arc<dyn super::throttle::Throttle>,
     /// Prometheus metrics.
     pub metrics: super::metrics::Metrics,
+    /// Bounds concurrent password hashing.
+    pub hashing: super::password::HashGate,
 }
 
 /// The server's shared state.

@@ -57,6 +57,60 @@ pub async fn verify(password: String, hash: Option<String>) -> bool {
     .unwrap_or(false)
 }
 
+/// Bounds how many password hashes run at once (each Argon2id pass holds 19 MiB): at most
+/// `running` at a time, at most `waiting` more queued; anyone beyond is turned away at once
+/// (503 with `Retry-After`) instead of queueing without bound. 64 concurrent sign-ins took an
+/// unbounded server from 59 MB to 1.4 GB.
+#[derive(Clone, Debug)]
+pub struct HashGate {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    max_waiting: usize,
+}
+
+/// A place in the [`HashGate`]; hashing may run while it is held.
+#[derive(Debug)]
+pub struct HashPermit(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+impl HashGate {
+    /// `running` at once (at least 1), `waiting` more queued.
+    pub fn new(running: usize, waiting: usize) -> Self {
+        Self {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(running.max(1))),
+            waiting: Default::default(),
+            max_waiting: waiting,
+        }
+    }
+
+    /// Twice the cores running, as many waiting.
+    pub fn for_this_machine() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self::new(2 * cores, 2 * cores)
+    }
+
+    /// A place to hash in, waiting in the short queue if need be; 503 with `Retry-After`
+    /// when the queue is full too.
+    pub async fn enter(&self) -> Result<HashPermit, crate::error::ApiError> {
+        use std::sync::atomic::Ordering;
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            return Ok(HashPermit(permit));
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(crate::error::ApiError {
+                message: "Too many sign-ins at once. Please try again in a moment.".into(),
+                retry_after: Some(1),
+                ..crate::error::ApiError::unavailable()
+            });
+        }
+        let permit = self.permits.clone().acquire_owned().await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        permit
+            .map(HashPermit)
+            .map_err(|_| crate::error::ApiError::unavailable())
+    }
+}
+
 /// Rejects passwords we refuse to store: too short to resist guessing, or long enough to be
 /// a denial-of-service vector for the hash.
 pub fn check_strength(password: &str) -> Result<(), String> {

@@ -153,11 +153,36 @@ impl TestServer {
         }
     }
 
+    /// A server on SQLite with its configuration changed by `configure` first.
+    pub async fn start_with(configure: impl Fn(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/hallpass.db?mode=rwc", dir.path().display());
+        let namespace = format!("test-{:016x}", rand::random::<u64>());
+        let server = Self::start_on_with(StoreKind::Sqlite, &url, &namespace, dir, &configure).await;
+        server
+            .hallpass
+            .users()
+            .create(USER_EMAIL, PASSWORD, Role::User)
+            .await
+            .expect("user created");
+        server
+    }
+
     async fn start_on(
         kind: StoreKind,
         database_url: &str,
         namespace: &str,
         dir: tempfile::TempDir,
+    ) -> Self {
+        Self::start_on_with(kind, database_url, namespace, dir, &|_| {}).await
+    }
+
+    async fn start_on_with(
+        kind: StoreKind,
+        database_url: &str,
+        namespace: &str,
+        dir: tempfile::TempDir,
+        configure: &dyn Fn(&mut Config),
     ) -> Self {
         let database_url = database_url.to_owned();
         let redis = match kind {
@@ -169,6 +194,7 @@ impl TestServer {
         config.redis_namespace = namespace.to_owned();
         config.admin_email = Some(ADMIN_EMAIL.into());
         config.admin_password = Some(PASSWORD.into());
+        configure(&mut config);
         let hallpass = Hallpass::start(&config).await.expect("server starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
