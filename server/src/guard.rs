@@ -49,9 +49,25 @@ enum Verdict {
     Ended(EndReason),
 }
 
+/// Whether a path has a `.` or `..` segment, written plainly or percent-encoded. Such a path
+/// could mean one thing here (`/pkg/%2e%2e/admin` looks like an asset) and another to the
+/// router or a file server; no page or asset of ours has one, so it is refused outright.
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
+}
+
 /// The guard middleware (with the [`ServerState`] as state).
 pub async fn guard(State(state): State<ServerState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
+    if has_dot_segment(&path) {
+        return reply::error(
+            reply::is_api(&path),
+            ApiError::bad_request("Paths with . or .. segments are not accepted."),
+        );
+    }
     if is_asset(&path) {
         return next.run(req).await;
     }

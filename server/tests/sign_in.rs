@@ -260,3 +260,36 @@ on_both_stores!(
         );
     }
 );
+
+/// The status of a request sent exactly as written (clients normalise dot segments away).
+async fn raw_status(s: &TestServer, path: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = s.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    String::from_utf8_lossy(&response)
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_with_dot_segments_are_refused() {
+    let s = common::TestServer::start(common::StoreKind::Sqlite).await;
+    for path in [
+        "/pkg/%2e%2e/admin",
+        "/pkg/%2E%2E/admin",
+        "/./admin",
+        "/sessions/../admin",
+        "/pkg/../admin",
+        "/api/%2e/me",
+    ] {
+        assert_eq!(raw_status(&s, path).await, 400, "{path}");
+    }
+    assert_eq!(raw_status(&s, "/admin").await, 303, "the plain path goes to sign-in");
+    assert_eq!(raw_status(&s, "/login").await, 200);
+}
