@@ -28,6 +28,9 @@ pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 5;
 /// How long a client may take to send a request's body by default
 /// (`HALLPASS_BODY_TIMEOUT_SECS`); Hallpass's bodies are a few hundred bytes.
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 5;
+/// How many connections one instance holds open at once by default
+/// (`HALLPASS_MAX_CONNECTIONS`); beyond it new ones wait in the listen backlog.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 /// The largest request body accepted (server-function forms are a few hundred bytes).
 pub const MAX_BODY: usize = 64 * 1024;
 
@@ -38,6 +41,8 @@ pub struct Timeouts {
     pub header: Duration,
     /// For the body, once the headers are in (408 after it).
     pub body: Duration,
+    /// Connections held open at once (more wait to be accepted).
+    pub max_connections: usize,
 }
 
 impl Default for Timeouts {
@@ -45,6 +50,7 @@ impl Default for Timeouts {
         Self {
             header: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             body: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -81,7 +87,10 @@ pub async fn read_body(State(timeouts): State<Timeouts>, req: Request, next: Nex
 
 /// Serves `router` on `listener` until `shutdown` completes, with the header timeout on
 /// every connection (axum's own `serve` has none: a client could hold a connection with
-/// half a request forever). Each request carries the peer's address as [`ConnectInfo`].
+/// half a request forever; hyper's timer also runs while a kept-alive connection waits for
+/// its next request, so idle connections close after the same time) and at most
+/// `max_connections` connections at once. Each request carries the peer's address as
+/// [`ConnectInfo`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
@@ -96,8 +105,14 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(timeouts.header);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(timeouts.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
+        // A place first: at the cap, further clients wait in the kernel's backlog.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -123,6 +138,7 @@ pub async fn serve(
             if let Err(err) = connection.await {
                 tracing::debug!(%err, "connection ended with an error");
             }
+            drop(slot);
         });
     }
     // Requests under way finish (for a while); new connections are no longer accepted.

@@ -720,3 +720,44 @@ on_every_store!(
         assert_eq!(me(&s, &admin).await.0, 200, "and nothing was done");
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_kept_alive_connections_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = TestServer::start(StoreKind::Sqlite).await;
+    let host = s.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    stream
+        .write_all(format!("GET /login HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    // The response arrives and the connection stays open for a next request...
+    let mut first = vec![0u8; 64];
+    let n = stream.read(&mut first).await.unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    // ...but not for ever.
+    let (_, took) = read_until_closed(stream).await;
+    assert!(took <= s.hallpass.timeouts().header + std::time::Duration::from_secs(2), "{took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_wait_their_turn() {
+    let s = TestServer::start_with(|config| config.max_connections = 2).await;
+    let first = dribble(&s, "GET /login HTTP/1.1\r\n").await;
+    let second = dribble(&s, "GET /login HTTP/1.1\r\n").await;
+    let waiting = s.client.get(format!("{}/login", s.base)).send();
+    tokio::pin!(waiting);
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(500), &mut waiting)
+            .await
+            .is_err(),
+        "a third connection is not served while two are held"
+    );
+    drop(first);
+    let res = tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+        .await
+        .expect("served once a place is free")
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    drop(second);
+}
