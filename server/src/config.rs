@@ -1,6 +1,6 @@
 //! Runtime configuration, from flags or `HALLPASS_*` / `LEPTOS_*` environment variables.
 use clap::Args;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 /// Everything the server needs to start.
 #[derive(Args, Clone, Debug)]
@@ -52,9 +52,10 @@ pub struct Config {
     /// public origin.
     #[arg(long, env = "HALLPASS_TLS")]
     pub tls: bool,
-    /// Peers allowed to set `X-Forwarded-For` (comma-separated IPs).
-    #[arg(long, env = "HALLPASS_TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<IpAddr>,
+    /// Peers allowed to set `X-Forwarded-For` (comma-separated addresses or CIDR ranges,
+    /// e.g. `10.0.0.0/8,192.0.2.7`).
+    #[arg(long, env = "HALLPASS_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::client::parse_proxy_range)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Where to serve `/metrics` (Prometheus); keep it private. Unset: no metrics endpoint.
     #[arg(long, env = "HALLPASS_METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,

@@ -235,7 +235,7 @@ async fn verdict(
         // (only requests with unknown ids; valid sessions behind the same IP are unaffected,
         // and so is signing in: one client guessing behind a shared address must not keep
         // everyone else with a stale cookie from the sign-in page).
-        let guesses = format!("session-guess:{}", client.ip);
+        let guesses = format!("session-guess:{}", client.throttle_address());
         if let Some(wait) = state
             .throttle
             .reserve(&guesses, state.clock.now(), FREE_GUESSES_PER_IP)

@@ -179,3 +179,34 @@ async fn a_burst_of_sign_ins_is_turned_away_not_queued_without_bound() {
     // Turned away, they were not counted as guesses: the account is not locked.
     assert_eq!(s.login(USER_EMAIL, PASSWORD, None).await.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_guesses_behind_a_proxy_range_count_per_64() {
+    let s = TestServer::start_with(|config| {
+        config.trusted_proxies = vec![hallpass::client::parse_proxy_range("127.0.0.0/8").unwrap()];
+    })
+    .await;
+    let login = |from: String, email: String| {
+        s.client
+            .post(format!("{}/api/login", s.base))
+            .header(header::ORIGIN, &s.base)
+            .header("x-forwarded-for", from)
+            .form(&[("email", email.as_str()), ("password", "a wrong guess")])
+            .send()
+    };
+    // 21 addresses of one /64 (written with ports, as some proxies do), 21 accounts.
+    for i in 1..=21 {
+        let res = login(format!("[2001:db8:1:2::{i:x}]:4430"), format!("nobody{i}@example.test"))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "attempt {i}");
+    }
+    let res = login("2001:db8:1:2:ffff::1".into(), "nobody99@example.test".into())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429, "the whole /64 is one client");
+    let res = login("2001:db8:1:3::1".into(), "nobody98@example.test".into())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "the next /64 is another");
+}

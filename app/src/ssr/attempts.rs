@@ -15,7 +15,7 @@ fn keys(account: &str, client: &ClientInfo) -> [(String, u32); 2] {
             format!("account:{}", account.trim().to_lowercase()),
             FREE_PER_ACCOUNT,
         ),
-        (format!("login-ip:{}", client.ip), FREE_PER_IP),
+        (format!("login-ip:{}", client.throttle_address()), FREE_PER_IP),
     ]
 }
 

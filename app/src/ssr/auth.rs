@@ -140,6 +140,18 @@ pub struct ClientInfo {
 }
 
 impl ClientInfo {
+    /// What guessing is counted by: the address for IPv4, its /64 network for IPv6 (one
+    /// client usually holds a whole /64 and could otherwise walk through its addresses).
+    pub fn throttle_address(&self) -> String {
+        match self.ip.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            _ => self.ip.clone(),
+        }
+    }
+
     /// The binding fingerprint: SHA-256 of IP and User-Agent (128 bits, hex).
     pub fn fingerprint(&self) -> String {
         let mut hasher = Sha256::new();
@@ -147,6 +159,28 @@ impl ClientInfo {
         hasher.update([0]);
         hasher.update(self.user_agent.as_bytes());
         hex::encode(&hasher.finalize()[..16])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClientInfo;
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64() {
+        let client = |ip: &str| ClientInfo {
+            ip: ip.into(),
+            user_agent: String::new(),
+        };
+        assert_eq!(
+            client("2001:db8:1:2::7").throttle_address(),
+            client("2001:db8:1:2:ffff::1").throttle_address()
+        );
+        assert_ne!(
+            client("2001:db8:1:2::7").throttle_address(),
+            client("2001:db8:1:3::7").throttle_address()
+        );
+        assert_eq!(client("203.0.113.9").throttle_address(), "203.0.113.9");
     }
 }
 
