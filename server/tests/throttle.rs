@@ -210,3 +210,37 @@ async fn ipv6_guesses_behind_a_proxy_range_count_per_64() {
         .unwrap();
     assert_eq!(res.status(), 401, "the next /64 is another");
 }
+
+on_both_stores!(
+    guesses_at_an_account_never_lock_its_owner_out_of_re_authentication,
+    |s: TestServer| async move {
+        let owner = s.session_for(USER_EMAIL).await;
+        let other_tab = s.session_for(USER_EMAIL).await;
+        // Someone sends wrong passwords for the owner's e-mail: sign-ins to it lock...
+        for _ in 0..6 {
+            assert_eq!(s.login(USER_EMAIL, "a wrong guess", None).await.status(), 401);
+        }
+        assert_eq!(s.login(USER_EMAIL, PASSWORD, None).await.status(), 429);
+        // ...but the owner, signed in, still confirms their password.
+        let res = s.post("reauth", &[("password", PASSWORD)], Some(&owner)).await;
+        assert_eq!(res.status(), 200, "the account's sign-in lock does not apply");
+        let owner = common::session_cookie(&res).unwrap().0;
+        // Re-authentication has a lock of its own, per session.
+        for _ in 0..6 {
+            let res = s.post("reauth", &[("password", "a wrong guess")], Some(&owner)).await;
+            assert_eq!(res.status(), 401);
+        }
+        let res = s.post("reauth", &[("password", PASSWORD)], Some(&owner)).await;
+        assert_eq!(res.status(), 429, "this session guessed too often");
+        let res = s.post("reauth", &[("password", PASSWORD)], Some(&other_tab)).await;
+        assert_eq!(res.status(), 200, "another session is not affected");
+        // Failed sign-ins name the account they targeted.
+        let events = s.hallpass.state().audit.recent(None, 100).await.unwrap();
+        assert!(events
+            .iter()
+            .any(|e| e.kind == "login_failed" && e.user_id.is_some() && e.reason.as_deref().unwrap_or("").contains("account locked")));
+        assert_eq!(s.login("nobody@example.test", "x", None).await.status(), 401);
+        let events = s.hallpass.state().audit.recent(None, 1).await.unwrap();
+        assert!(events[0].reason.as_deref().unwrap_or("").contains("no such account ("));
+    }
+);

@@ -23,7 +23,11 @@ pub async fn login(
     let client = client_info();
     // A place to hash in first: turned away here, the attempt is not counted.
     let _hashing = state.hashing.enter().await?;
-    crate::ssr::attempts::reserve(&state, &email, &client).await?;
+    let attempt = crate::ssr::attempts::Attempt::SignIn {
+        account: &email,
+        client: &client,
+    };
+    crate::ssr::attempts::reserve(&state, attempt).await?;
     // The account's generation before the password is checked: a password change or
     // sign-out everywhere that lands during the check drops the session this starts.
     let target = match crate::ssr::users::normalize_email(&email) {
@@ -45,10 +49,11 @@ pub async fn login(
         .map_err(db_unavailable)?
         .filter(|user| target.as_ref().map(|t| &t.id) == Some(&user.id));
     let Some(user) = user else {
-        crate::ssr::attempts::failed(&state, &email, None, &client, "bad credentials").await;
+        let target = target.as_ref().map(|t| t.id.as_str());
+        crate::ssr::attempts::failed(&state, attempt, target, &client, "bad credentials").await;
         return Err(ApiError::unauthorized("Incorrect email or password."));
     };
-    crate::ssr::attempts::succeeded(&state, &email, &client).await;
+    crate::ssr::attempts::succeeded(&state, attempt).await;
     let policy = state.policy.current();
     let now = state.clock.now();
     // A new sign-in replaces this browser's remember-me token, if it had one.
@@ -159,7 +164,10 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
     let principal = require_principal()?;
     let client = client_info();
     let _hashing = state.hashing.enter().await?;
-    crate::ssr::attempts::reserve(&state, &principal.0.email, &client).await?;
+    // Counted against this session only: the account's sign-in lock never applies here.
+    let key = current_key()?.unwrap_or_default();
+    let attempt = crate::ssr::attempts::Attempt::Reauth { session: &key };
+    crate::ssr::attempts::reserve(&state, attempt).await?;
     let user = state
         .users
         .find_by_id(&principal.0.user_id)
@@ -172,7 +180,7 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
     if !ok {
         crate::ssr::attempts::failed(
             &state,
-            &principal.0.email,
+            attempt,
             Some(&principal.0.user_id),
             &client,
             "re-authentication failed",
@@ -183,7 +191,7 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
     let Some(user) = user.filter(|u| !u.disabled) else {
         return Err(ApiError::not_signed_in());
     };
-    crate::ssr::attempts::succeeded(&state, &principal.0.email, &client).await;
+    crate::ssr::attempts::succeeded(&state, attempt).await;
     // Role and email come from the database, never from the session being replaced.
     let auth = AuthState {
         authenticated_at: state.clock.now(),

@@ -26,6 +26,8 @@ pub const FORGET_AFTER_SECS: i64 = 3600;
 pub const FREE_PER_ACCOUNT: u32 = 5;
 /// Failed sign-ins allowed per IP before locking.
 pub const FREE_PER_IP: u32 = 20;
+/// Failed re-authentications allowed per session before locking (that session only).
+pub const FREE_PER_SESSION: u32 = 5;
 /// Unknown session ids allowed per IP before locking.
 pub const FREE_GUESSES_PER_IP: u32 = 50;
 const MAX_KEYS: usize = 100_000;
