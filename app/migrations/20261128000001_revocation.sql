@@ -24,3 +24,9 @@ UPDATE remember_tokens SET issued_at = CASE WHEN rotated_at < expires_at - 25920
 
 -- The session index is now scored in milliseconds.
 UPDATE session_index SET last_seen = last_seen * 1000 WHERE last_seen < 100000000000;
+
+-- Secrets every instance shares (the device cookies' signing key).
+CREATE TABLE IF NOT EXISTS server_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

@@ -119,7 +119,7 @@ impl Hallpass {
                 .await
                 .context("loading the policy")?,
             audit: Audit::new(db.clone(), clock.clone(), metrics.clone()),
-            remember: RememberTokens::new(db),
+            remember: RememberTokens::new(db.clone()),
             registry: Arc::new(Registry::new(
                 indexed.clone(),
                 events.clone(),
@@ -131,6 +131,9 @@ impl Hallpass {
             activity: Activity::default(),
             throttle,
             metrics,
+            devices: app::ssr::devices::Devices::load(&db)
+                .await
+                .context("loading the device cookie key")?,
             hashing: match config.hashing_concurrency {
                 Some(n) => app::ssr::password::HashGate::new(n, n),
                 None => app::ssr::password::HashGate::for_this_machine(),

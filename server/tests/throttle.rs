@@ -244,3 +244,62 @@ on_both_stores!(
         assert!(events[0].reason.as_deref().unwrap_or("").contains("no such account ("));
     }
 );
+
+/// The device cookie a response sets.
+fn device_cookie(res: &reqwest::Response) -> String {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .find_map(|v| {
+            v.to_str()
+                .ok()?
+                .strip_prefix("__Host-hallpass-device=")?
+                .split(';')
+                .next()
+                .map(str::to_owned)
+        })
+        .expect("a device cookie")
+}
+
+on_both_stores!(
+    a_known_device_signs_in_past_the_accounts_lock,
+    |s: TestServer| async move {
+        let from_device = |password: &'static str, device: String| {
+            let s = &s;
+            async move {
+                s.post_raw(
+                    "login",
+                    &[("email", USER_EMAIL), ("password", password)],
+                    &format!("__Host-hallpass-device={device}"),
+                    common::USER_AGENT,
+                )
+                .await
+                .status()
+            }
+        };
+        // The owner signed in on this device before.
+        let res = s.login(USER_EMAIL, PASSWORD, None).await;
+        assert_eq!(res.status(), 200);
+        let device = device_cookie(&res);
+        assert!(res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .any(|v| v.to_str().unwrap().contains("HttpOnly")));
+        // Guesses from elsewhere lock the account for unknown devices...
+        for _ in 0..6 {
+            assert_eq!(s.login(USER_EMAIL, "a wrong guess", None).await.status(), 401);
+        }
+        assert_eq!(s.login(USER_EMAIL, PASSWORD, None).await.status(), 429);
+        // ...but not for the owner's device.
+        assert_eq!(from_device(PASSWORD, device.clone()).await, 200);
+        // A forged or foreign device cookie is an unknown device.
+        let forged = format!("{}0", &device[..device.len() - 1]);
+        assert_eq!(from_device(PASSWORD, forged).await, 429);
+        // A device that guesses wrong itself is locked on its own counter.
+        for _ in 0..6 {
+            assert_eq!(from_device("a wrong guess", device.clone()).await, 401);
+        }
+        assert_eq!(from_device(PASSWORD, device).await, 429);
+    }
+);

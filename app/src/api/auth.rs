@@ -13,7 +13,10 @@ pub async fn login(
     password: String,
     remember: Option<String>,
 ) -> Result<CurrentUser, ApiError> {
-    use crate::ssr::{context::*, cookies::REMEMBER_COOKIE};
+    use crate::ssr::{
+        context::*,
+        cookies::{DEVICE_COOKIE, REMEMBER_COOKIE},
+    };
 
     if email.len() > 254 || password.len() > 1024 {
         return Err(ApiError::bad_request("Email or password is too long."));
@@ -23,13 +26,6 @@ pub async fn login(
     let client = client_info();
     // A place to hash in first: turned away here, the attempt is not counted.
     let _hashing = state.hashing.enter().await?;
-    let attempt = crate::ssr::attempts::Attempt::SignIn {
-        account: &email,
-        client: &client,
-    };
-    crate::ssr::attempts::reserve(&state, attempt).await?;
-    // The account's generation before the password is checked: a password change or
-    // sign-out everywhere that lands during the check drops the session this starts.
     let target = match crate::ssr::users::normalize_email(&email) {
         Ok(normal) => state
             .users
@@ -38,6 +34,23 @@ pub async fn login(
             .map_err(db_unavailable)?,
         Err(_) => None,
     };
+    // A device that has signed in to this account before is counted on its own.
+    let headers = request_headers()?;
+    let device_cookie = DEVICE_COOKIE.read(&headers).ok().flatten();
+    let device = match (&device_cookie, &target) {
+        (Some(cookie), Some(user)) => state.devices.verify(cookie, &user.id),
+        _ => None,
+    };
+    let attempt = match device {
+        Some(device) => crate::ssr::attempts::Attempt::KnownDevice { device },
+        None => crate::ssr::attempts::Attempt::SignIn {
+            account: &email,
+            client: &client,
+        },
+    };
+    crate::ssr::attempts::reserve(&state, attempt).await?;
+    // The account's generation before the password is checked: a password change or
+    // sign-out everywhere that lands during the check drops the session this starts.
     let gen = match &target {
         Some(user) => crate::ssr::lifecycle::generation(&state, &user.id).await?,
         None => 0,
@@ -54,10 +67,18 @@ pub async fn login(
         return Err(ApiError::unauthorized("Incorrect email or password."));
     };
     crate::ssr::attempts::succeeded(&state, attempt).await;
+    // This device has now signed in to the account: a fresh device cookie.
+    append_response_header(
+        http::header::SET_COOKIE,
+        DEVICE_COOKIE.set(
+            state.devices.issue(&user.id),
+            Some(crate::ssr::devices::DEVICE_COOKIE_SECS),
+        ),
+    );
     let policy = state.policy.current();
     let now = state.clock.now();
     // A new sign-in replaces this browser's remember-me token, if it had one.
-    if let Ok(Some(old)) = REMEMBER_COOKIE.read(&request_headers()?) {
+    if let Ok(Some(old)) = REMEMBER_COOKIE.read(&headers) {
         state.remember.revoke(&old).await.map_err(db_unavailable)?;
         append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
     }

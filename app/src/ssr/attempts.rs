@@ -1,9 +1,11 @@
 //! Password attempts: reserved on their counters before the password is checked (refused
 //! while any is locked; see [`super::throttle`]), audited when they fail, given back when they
 //! succeed. Which counters depends on the [`Attempt`]: a sign-in counts against the account
-//! and the client's address; a re-authentication only against its own session, so guesses
-//! sent for someone's e-mail can lock sign-ins to that account but never stop the person,
-//! already signed in, from confirming their password (an admin in the middle of an incident).
+//! and the client's address, unless it comes from a device that signed in to that account
+//! before ([`super::devices`]): then against that device only; a re-authentication only
+//! against its own session. Guesses sent for someone's e-mail can lock sign-ins to that
+//! account from unknown devices, but never stop its owner on their own device, nor the
+//! person already signed in from confirming their password (an admin in an incident).
 use super::{
     audit::{AuditEvent, AuditKind},
     auth::ClientInfo,
@@ -16,12 +18,18 @@ use sha2::{Digest, Sha256};
 /// Whose password is being checked.
 #[derive(Clone, Copy, Debug)]
 pub enum Attempt<'a> {
-    /// Signing in to `account` (the e-mail as typed) from `client`.
+    /// Signing in to `account` (the e-mail as typed) from `client`, an unknown device.
     SignIn {
         /// The e-mail typed.
         account: &'a str,
         /// Who is trying.
         client: &'a ClientInfo,
+    },
+    /// Signing in from a device that has signed in to this account before (its device
+    /// cookie's nonce): counted against that device only.
+    KnownDevice {
+        /// The device cookie's nonce.
+        device: &'a str,
     },
     /// Re-authenticating the live session with storage key `session`.
     Reauth {
@@ -38,6 +46,7 @@ impl Attempt<'_> {
                 (format!("account:{}", normal(account)), FREE_PER_ACCOUNT),
                 (format!("login-ip:{}", client.throttle_address()), FREE_PER_IP),
             ],
+            Attempt::KnownDevice { device } => vec![(format!("device:{device}"), FREE_PER_ACCOUNT)],
             Attempt::Reauth { session } => vec![(format!("reauth:{session}"), FREE_PER_SESSION)],
         }
     }

@@ -59,6 +59,8 @@ pub struct Services {
     pub metrics: super::metrics::Metrics,
     /// Bounds concurrent password hashing.
     pub hashing: super::password::HashGate,
+    /// Device cookies: signs in from known devices past the account's lock.
+    pub devices: super::devices::Devices,
 }
 
 /// The server's shared state.

@@ -24,6 +24,11 @@ pub const REMEMBER_COOKIE: CookieSpec = CookieSpec {
     name: "__Host-hallpass-remember",
 };
 
+/// The device cookie (see [`super::devices`]).
+pub const DEVICE_COOKIE: CookieSpec = CookieSpec {
+    name: "__Host-hallpass-device",
+};
+
 /// A `Cookie` header we refuse to interpret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CookieError {
@@ -75,10 +80,10 @@ impl CookieSpec {
             for cookie in Cookie::split_parse(text).filter_map(Result::ok) {
                 if cookie.name() == self.name {
                     if found.is_some() {
-                        return Err(CookieError::Duplicate(if self == SESSION_COOKIE {
-                            "session"
-                        } else {
-                            "remember-me"
+                        return Err(CookieError::Duplicate(match self.name {
+                            n if n == SESSION_COOKIE.name => "session",
+                            n if n == REMEMBER_COOKIE.name => "remember-me",
+                            _ => "device",
                         }));
                     }
                     found = Some(cookie.value().to_owned());

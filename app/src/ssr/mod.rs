@@ -8,6 +8,7 @@ pub mod auth;
 pub mod clock;
 pub mod context;
 pub mod cookies;
+pub mod devices;
 pub mod events;
 pub mod lifecycle;
 pub mod listing;

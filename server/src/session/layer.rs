@@ -85,6 +85,10 @@ pub async fn manage(State(sessions): State<Sessions>, mut req: Request, next: Ne
                 }
                 (false, None) => Redirect::to("/login").into_response(),
             };
+            res.headers_mut().insert(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("no-store"),
+            );
             // Whatever else the response set (a rotated remember-me token, its removal) stands.
             for cookie in cookies {
                 res.headers_mut().append(SET_COOKIE, cookie);
