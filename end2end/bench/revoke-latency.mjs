@@ -25,7 +25,8 @@ async function signIn(email) {
 
 const admin = await browser.newContext({ baseURL: base });
 const login = await admin.request.post('/api/login', { headers: { origin: base }, form: { email: 'admin@example.test', password } });
-const adminCookie = login.headers()['set-cookie'].split(';')[0];
+// The session cookie among the others the sign-in sets (the device cookie first).
+const adminCookie = login.headers()['set-cookie'].split('\n').find((l) => l.startsWith('__Host-hallpass=')).split(';')[0];
 
 const samples = [];
 for (let i = 0; i < runs; i++) {

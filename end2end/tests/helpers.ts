@@ -27,6 +27,13 @@ export async function signIn(page: Page, who = USER, remember = false) {
   await hydrated(page);
 }
 
+/** The session cookie (`name=value`) a response sets, among the others it may set. */
+export function sessionCookieOf(setCookie: string): string {
+  const line = setCookie.split('\n').find((l) => l.startsWith(`${COOKIE}=`));
+  if (!line) throw new Error(`no session cookie in: ${setCookie}`);
+  return line.split(';')[0];
+}
+
 /** Sets the policy through the API as the admin (its own request context, fresh sign-in). */
 export async function setPolicy(request: APIRequestContext, baseURL: string, idle: number, absolute = 28800) {
   const login = await request.post(`${baseURL}/api/login`, {
@@ -34,7 +41,7 @@ export async function setPolicy(request: APIRequestContext, baseURL: string, idl
     form: { email: ADMIN.email, password: ADMIN.password },
   });
   expect(login.status()).toBe(200);
-  const cookie = login.headers()['set-cookie'].split(';')[0];
+  const cookie = sessionCookieOf(login.headers()['set-cookie']);
   const res = await request.post(`${baseURL}/api/set_policy`, {
     headers: { cookie, origin: baseURL },
     form: {

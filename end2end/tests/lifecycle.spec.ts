@@ -1,5 +1,5 @@
 import { expect, test, type BrowserContext } from '@playwright/test';
-import { ADMIN, COOKIE, USER, hydrated, live, setPolicy, signIn } from './helpers';
+import { ADMIN, COOKIE, USER, hydrated, live, sessionCookieOf, setPolicy, signIn } from './helpers';
 
 const REMEMBER = '__Host-hallpass-remember';
 
@@ -110,7 +110,7 @@ test('an unattended admin tab times out even while live events keep it busy', as
         headers: { origin: baseURL! },
         form: { email: USER.email, password: USER.password },
       });
-      const cookie = login.headers()['set-cookie'].split(';')[0];
+      const cookie = sessionCookieOf(login.headers()['set-cookie']);
       await request.post(`${baseURL}/api/logout`, { headers: { cookie, origin: baseURL! } });
       await new Promise((resolve) => setTimeout(resolve, 15_000));
     }

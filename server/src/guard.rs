@@ -53,6 +53,11 @@ enum Verdict {
 /// could mean one thing here (`/pkg/%2e%2e/admin` looks like an asset) and another to the
 /// router or a file server; no page or asset of ours has one, so it is refused outright.
 fn has_dot_segment(path: &str) -> bool {
+    // Some parsers (the WHATWG URL one Leptos's router uses among them) read `\` as `/`.
+    let lower = path.to_ascii_lowercase();
+    if lower.contains('\\') || lower.contains("%5c") {
+        return true;
+    }
     path.split('/').any(|segment| {
         let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
         decoded == "." || decoded == ".."
@@ -65,7 +70,7 @@ pub async fn guard(State(state): State<ServerState>, mut req: Request, next: Nex
     if has_dot_segment(&path) {
         return reply::error(
             reply::is_api(&path),
-            ApiError::bad_request("Paths with . or .. segments are not accepted."),
+            ApiError::bad_request("Paths with . or .. segments or backslashes are not accepted."),
         );
     }
     if is_asset(&path) {

@@ -48,7 +48,8 @@ return 0
 const REFUND: &str = r#"
 local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
 if failures > 0 then failures = redis.call('HINCRBY', KEYS[1], 'failures', -1) end
-if failures <= tonumber(ARGV[1]) then redis.call('HDEL', KEYS[1], 'until') end
+if failures <= 0 then redis.call('DEL', KEYS[1])
+elseif failures <= tonumber(ARGV[1]) then redis.call('HDEL', KEYS[1], 'until') end
 return failures
 "#;
 

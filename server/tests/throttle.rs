@@ -217,10 +217,7 @@ on_both_stores!(
         let owner = s.session_for(USER_EMAIL).await;
         let other_tab = s.session_for(USER_EMAIL).await;
         // Someone sends wrong passwords for the owner's e-mail: sign-ins to it lock...
-        for _ in 0..6 {
-            assert_eq!(s.login(USER_EMAIL, "a wrong guess", None).await.status(), 401);
-        }
-        assert_eq!(s.login(USER_EMAIL, PASSWORD, None).await.status(), 429);
+        lock_account(&s, USER_EMAIL).await;
         // ...but the owner, signed in, still confirms their password.
         let res = s.post("reauth", &[("password", PASSWORD)], Some(&owner)).await;
         assert_eq!(res.status(), 200, "the account's sign-in lock does not apply");
@@ -244,6 +241,17 @@ on_both_stores!(
         assert!(events[0].reason.as_deref().unwrap_or("").contains("no such account ("));
     }
 );
+
+/// Locks sign-ins to `email` from unknown devices for a while (16 s): ten counted wrong
+/// guesses, the clock moved past each lock (at most 8 s before the last) so every one is
+/// counted, and not so far that signed-in sessions go idle.
+async fn lock_account(s: &TestServer, email: &str) {
+    for _ in 0..10 {
+        s.advance(20);
+        assert_eq!(s.login(email, "a wrong guess", None).await.status(), 401);
+    }
+    assert_eq!(s.login(email, PASSWORD, None).await.status(), 429);
+}
 
 /// The device cookie a response sets.
 fn device_cookie(res: &reqwest::Response) -> String {
@@ -287,10 +295,7 @@ on_both_stores!(
             .iter()
             .any(|v| v.to_str().unwrap().contains("HttpOnly")));
         // Guesses from elsewhere lock the account for unknown devices...
-        for _ in 0..6 {
-            assert_eq!(s.login(USER_EMAIL, "a wrong guess", None).await.status(), 401);
-        }
-        assert_eq!(s.login(USER_EMAIL, PASSWORD, None).await.status(), 429);
+        lock_account(&s, USER_EMAIL).await;
         // ...but not for the owner's device.
         assert_eq!(from_device(PASSWORD, device.clone()).await, 200);
         // A forged or foreign device cookie is an unknown device.
@@ -301,5 +306,55 @@ on_both_stores!(
             assert_eq!(from_device("a wrong guess", device.clone()).await, 401);
         }
         assert_eq!(from_device(PASSWORD, device).await, 429);
+    }
+);
+
+on_both_stores!(
+    re_authentication_guesses_are_bounded_per_user_across_fresh_sessions,
+    |s: TestServer| async move {
+        // Someone with a way to make fresh sessions (a stolen remember-me token, say) spreads
+        // guesses over them: 4 per session stays under each session's lock...
+        for _ in 0..5 {
+            let session = s.session_for(USER_EMAIL).await;
+            for _ in 0..4 {
+                let res = s.post("reauth", &[("password", "a wrong guess")], Some(&session)).await;
+                assert_eq!(res.status(), 401);
+            }
+        }
+        // The 21st to 25th guesses are checked too, and lock the user's re-authentication
+        // (for 16 s after the last; the clock moves past the shorter locks in between).
+        let session = s.session_for(USER_EMAIL).await;
+        for _ in 0..5 {
+            s.advance(20);
+            let res = s.post("reauth", &[("password", "a wrong guess")], Some(&session)).await;
+            assert_eq!(res.status(), 401);
+        }
+        // ...but the user's re-authentication as a whole is locked now (not their sign-in).
+        let fresh = s.session_for(USER_EMAIL).await;
+        let res = s.post("reauth", &[("password", PASSWORD)], Some(&fresh)).await;
+        assert_eq!(res.status(), 429);
+    }
+);
+
+on_both_stores!(
+    a_password_change_voids_the_accounts_device_cookies,
+    |s: TestServer| async move {
+        let res = s.login(USER_EMAIL, PASSWORD, None).await;
+        let device = device_cookie(&res);
+        let session = common::session_cookie(&res).unwrap().0;
+        let res = s
+            .post("change_password", &[("new_password", "a brand new passphrase")], Some(&session))
+            .await;
+        assert_eq!(res.status(), 200);
+        lock_account(&s, USER_EMAIL).await;
+        let res = s
+            .post_raw(
+                "login",
+                &[("email", USER_EMAIL), ("password", "a brand new passphrase")],
+                &format!("__Host-hallpass-device={device}"),
+                common::USER_AGENT,
+            )
+            .await;
+        assert_eq!(res.status(), 429, "a device cookie from before the change is an unknown device");
     }
 );

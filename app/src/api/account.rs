@@ -18,10 +18,9 @@ pub async fn change_password(
     let state = server_state()?;
     let principal = require_fresh(&state).await?;
     let user_id = principal.0.user_id.clone();
-    let _hashing = state.hashing.enter().await?;
-    state
-        .users
-        .set_password(&user_id, &new_password)
+    let hashing = state.hashing.enter().await?;
+    hashing
+        .hold(state.users.set_password(&user_id, &new_password))
         .await
         .map_err(|err| match err {
             CreateUserError::Invalid(msg) => ApiError::bad_request(msg),

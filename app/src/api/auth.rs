@@ -25,7 +25,7 @@ pub async fn login(
     let session = session()?;
     let client = client_info();
     // A place to hash in first: turned away here, the attempt is not counted.
-    let _hashing = state.hashing.enter().await?;
+    let hashing = state.hashing.enter().await?;
     let target = match crate::ssr::users::normalize_email(&email) {
         Ok(normal) => state
             .users
@@ -34,11 +34,18 @@ pub async fn login(
             .map_err(db_unavailable)?,
         Err(_) => None,
     };
+    // The account's generation before the password is checked: a password change or
+    // sign-out everywhere that lands during the check drops the session this starts (and it
+    // voids the account's device cookies).
+    let gen = match &target {
+        Some(user) => crate::ssr::lifecycle::generation(&state, &user.id).await?,
+        None => 0,
+    };
     // A device that has signed in to this account before is counted on its own.
     let headers = request_headers()?;
     let device_cookie = DEVICE_COOKIE.read(&headers).ok().flatten();
     let device = match (&device_cookie, &target) {
-        (Some(cookie), Some(user)) => state.devices.verify(cookie, &user.id),
+        (Some(cookie), Some(user)) => state.devices.verify(cookie, &user.id, gen),
         _ => None,
     };
     let attempt = match device {
@@ -49,15 +56,8 @@ pub async fn login(
         },
     };
     crate::ssr::attempts::reserve(&state, attempt).await?;
-    // The account's generation before the password is checked: a password change or
-    // sign-out everywhere that lands during the check drops the session this starts.
-    let gen = match &target {
-        Some(user) => crate::ssr::lifecycle::generation(&state, &user.id).await?,
-        None => 0,
-    };
-    let user = state
-        .users
-        .authenticate(&email, &password)
+    let user = hashing
+        .hold(state.users.authenticate(&email, &password))
         .await
         .map_err(db_unavailable)?
         .filter(|user| target.as_ref().map(|t| &t.id) == Some(&user.id));
@@ -71,7 +71,7 @@ pub async fn login(
     append_response_header(
         http::header::SET_COOKIE,
         DEVICE_COOKIE.set(
-            state.devices.issue(&user.id),
+            state.devices.issue(&user.id, gen),
             Some(crate::ssr::devices::DEVICE_COOKIE_SECS),
         ),
     );
@@ -150,7 +150,9 @@ pub async fn logout() -> Result<(), ApiError> {
     }
     append_response_header(
         http::HeaderName::from_static("clear-site-data"),
-        http::HeaderValue::from_static("\"cache\", \"cookies\", \"storage\""),
+        // Not "cookies": that would drop this browser's device cookie too (see
+        // `ssr::devices`); the session and remember-me cookies are expired explicitly.
+        http::HeaderValue::from_static("\"cache\", \"storage\""),
     );
     Ok(())
 }
@@ -184,10 +186,13 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
     let state = server_state()?;
     let principal = require_principal()?;
     let client = client_info();
-    let _hashing = state.hashing.enter().await?;
-    // Counted against this session only: the account's sign-in lock never applies here.
+    let hashing = state.hashing.enter().await?;
+    // Counted against this session (and, more loosely, its user) only: the account's sign-in lock never applies here.
     let key = current_key()?.unwrap_or_default();
-    let attempt = crate::ssr::attempts::Attempt::Reauth { session: &key };
+    let attempt = crate::ssr::attempts::Attempt::Reauth {
+        session: &key,
+        user: &principal.0.user_id,
+    };
     crate::ssr::attempts::reserve(&state, attempt).await?;
     let user = state
         .users
@@ -195,7 +200,11 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
         .await
         .map_err(db_unavailable)?;
     let ok = match &user {
-        Some(user) if !user.disabled => state.users.check_password(user, &password).await,
+        Some(user) if !user.disabled => {
+            hashing
+                .hold(state.users.check_password(user, &password))
+                .await
+        }
         _ => false,
     };
     if !ok {

@@ -1,19 +1,19 @@
 //! Password attempts: reserved on their counters before the password is checked (refused
-//! while any is locked; see [`super::throttle`]), audited when they fail, given back when they
-//! succeed. Which counters depends on the [`Attempt`]: a sign-in counts against the account
-//! and the client's address, unless it comes from a device that signed in to that account
-//! before ([`super::devices`]): then against that device only; a re-authentication only
-//! against its own session. Guesses sent for someone's e-mail can lock sign-ins to that
-//! account from unknown devices, but never stop its owner on their own device, nor the
-//! person already signed in from confirming their password (an admin in an incident).
+//! while any is locked; see [`super::throttle`]), audited when they fail, settled when they
+//! succeed. Which counters depends on the [`Attempt`]: a sign-in counts against the client's
+//! address and the account, unless it comes from a device that signed in to that account
+//! before ([`super::devices`]): then against that device only; a re-authentication against
+//! its session (and, loosely, its user), never the account's sign-in lock. Guesses sent for
+//! someone's e-mail can lock sign-ins to that account from unknown devices, but never stop its
+//! owner on their own device, nor the person already signed in from confirming their
+//! password (an admin in an incident).
 use super::{
     audit::{AuditEvent, AuditKind},
     auth::ClientInfo,
     context::{store_unavailable, ServerState},
-    throttle::{FREE_PER_ACCOUNT, FREE_PER_IP, FREE_PER_SESSION},
+    throttle::{FREE_PER_ACCOUNT, FREE_PER_IP, FREE_PER_SESSION, FREE_REAUTH_PER_USER},
 };
 use crate::error::ApiError;
-use sha2::{Digest, Sha256};
 
 /// Whose password is being checked.
 #[derive(Clone, Copy, Debug)]
@@ -31,23 +31,46 @@ pub enum Attempt<'a> {
         /// The device cookie's nonce.
         device: &'a str,
     },
-    /// Re-authenticating the live session with storage key `session`.
+    /// Re-authenticating the live session with storage key `session` of `user`.
     Reauth {
         /// The session's storage key.
         session: &'a str,
+        /// Its user (a looser counter: fresh sessions from a stolen remember-me token must
+        /// not each bring fresh guesses).
+        user: &'a str,
     },
 }
 
+/// What a success does to a counter.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Settle {
+    /// Forgets it (the account, the device, the session: the right password was given).
+    Forget,
+    /// Gives this attempt's reservation back (an address, a user: their other failures
+    /// stand, so one good account cannot launder guesses at others).
+    Refund,
+}
+
 impl Attempt<'_> {
-    /// The counters, with their free failures; the first is the one a success forgets.
-    fn keys(self) -> Vec<(String, u32)> {
+    /// The counters, the broadest first (a locked address is refused before anything is
+    /// written for the account it tried).
+    fn keys(self) -> Vec<(String, u32, Settle)> {
         match self {
             Attempt::SignIn { account, client } => vec![
-                (format!("account:{}", normal(account)), FREE_PER_ACCOUNT),
-                (format!("login-ip:{}", client.throttle_address()), FREE_PER_IP),
+                (
+                    format!("login-ip:{}", client.throttle_address()),
+                    FREE_PER_IP,
+                    Settle::Refund,
+                ),
+                (format!("account:{}", normal(account)), FREE_PER_ACCOUNT, Settle::Forget),
             ],
-            Attempt::KnownDevice { device } => vec![(format!("device:{device}"), FREE_PER_ACCOUNT)],
-            Attempt::Reauth { session } => vec![(format!("reauth:{session}"), FREE_PER_SESSION)],
+            Attempt::KnownDevice { device } => {
+                vec![(format!("device:{device}"), FREE_PER_ACCOUNT, Settle::Forget)]
+            }
+            Attempt::Reauth { session, user } => vec![
+                (format!("reauth-user:{user}"), FREE_REAUTH_PER_USER, Settle::Refund),
+                (format!("reauth:{session}"), FREE_PER_SESSION, Settle::Forget),
+            ],
         }
     }
 }
@@ -56,20 +79,13 @@ fn normal(account: &str) -> String {
     account.trim().to_lowercase()
 }
 
-/// A short, non-reversible name for the account an attempt targeted, for the audit trail when
-/// no such user exists (attacks on made-up accounts still group, without storing what was
-/// typed).
-fn account_tag(account: &str) -> String {
-    hex::encode(&Sha256::digest(normal(account).as_bytes())[..8])
-}
-
 /// Reserves the attempt on its counters: 429 with `Retry-After` while any is locked; 503
 /// when the counters cannot be reached (fail closed: an attacker must not gain guesses from
 /// an outage). Call before checking the password.
 pub async fn reserve(state: &ServerState, attempt: Attempt<'_>) -> Result<(), ApiError> {
     let now = state.clock.now();
     let keys = attempt.keys();
-    for (i, (key, free)) in keys.iter().enumerate() {
+    for (i, (key, free, _)) in keys.iter().enumerate() {
         let refused = state
             .throttle
             .reserve(key, now, *free)
@@ -77,7 +93,7 @@ pub async fn reserve(state: &ServerState, attempt: Attempt<'_>) -> Result<(), Ap
             .map_err(store_unavailable)?;
         if let Some(wait) = refused {
             // The reservations already made for this attempt are given back.
-            for (key, free) in &keys[..i] {
+            for (key, free, _) in &keys[..i] {
                 state.throttle.refund(key, *free).await.ok();
             }
             return Err(ApiError::rate_limited(wait));
@@ -87,8 +103,9 @@ pub async fn reserve(state: &ServerState, attempt: Attempt<'_>) -> Result<(), Ap
 }
 
 /// Audits a failed attempt (`what`: which check failed) under the targeted user (or, for a
-/// sign-in to no existing account, a hash of the e-mail); it was counted when reserved, and
-/// the lock it earned now runs from the failure.
+/// sign-in to no existing account, a keyed hash of the e-mail, so attacks on made-up
+/// accounts still group without the trail holding, or confirming, what was typed); it was
+/// counted when reserved, and the lock it earned now runs from the failure.
 pub async fn failed(
     state: &ServerState,
     attempt: Attempt<'_>,
@@ -99,9 +116,12 @@ pub async fn failed(
     let now = state.clock.now();
     let mut notes = vec![what.to_owned()];
     if let (None, Attempt::SignIn { account, .. }) = (user_id, attempt) {
-        notes.push(format!("no such account ({})", account_tag(account)));
+        notes.push(format!(
+            "no such account ({})",
+            state.devices.keyed_tag(&normal(account))
+        ));
     }
-    for (key, free) in attempt.keys() {
+    for (key, free, _) in attempt.keys() {
         match state.throttle.confirm_failure(&key, now, free).await {
             Ok(Some(secs)) => notes.push(format!(
                 "{} locked for {secs}s",
@@ -121,16 +141,12 @@ pub async fn failed(
         .await;
 }
 
-/// After a success: the first counter (the account's, or the session's) is forgotten, and
-/// the others get this attempt's reservation back (an address's earlier failures decay by
-/// themselves, so one good account cannot launder guesses at others).
+/// After a success: counters are forgotten or refunded (see [`Settle`]).
 pub async fn succeeded(state: &ServerState, attempt: Attempt<'_>) {
-    let keys = attempt.keys();
-    for (i, (key, free)) in keys.iter().enumerate() {
-        let done = if i == 0 {
-            state.throttle.reset(key).await
-        } else {
-            state.throttle.refund(key, *free).await
+    for (key, free, settle) in attempt.keys() {
+        let done = match settle {
+            Settle::Forget => state.throttle.reset(&key).await,
+            Settle::Refund => state.throttle.refund(&key, free).await,
         };
         if let Err(err) = done {
             tracing::error!(%err, "could not settle a successful attempt");

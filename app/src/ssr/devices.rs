@@ -6,8 +6,11 @@
 //! never its owner on a device they have used before. A device that guesses wrong too often
 //! is locked on its own counter.
 //!
-//! The cookie is `user_id.nonce.signature`, the signature an HMAC-SHA256 under a secret kept
-//! in the database (`server_secrets`, made at first start and shared by every instance).
+//! The cookie is `user_id.nonce.signature`, the signature an HMAC-SHA256 (under a secret kept
+//! in the database's `server_secrets`, made at first start and shared by every instance) of
+//! the user id, the nonce and the user's session generation: a password change or sign-out
+//! everywhere voids every device cookie of the account, so cookies collected with an old
+//! password are worth nothing after a reset.
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use sqlx::AnyPool;
@@ -48,30 +51,42 @@ impl Devices {
         })
     }
 
-    fn mac(&self, user_id: &str, nonce: &str) -> Hmac<Sha256> {
+    fn mac(&self, user_id: &str, nonce: &str, gen: i64) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key");
         mac.update(user_id.as_bytes());
         mac.update(b".");
         mac.update(nonce.as_bytes());
+        mac.update(b".");
+        mac.update(gen.to_string().as_bytes());
         mac
     }
 
-    /// A new cookie value for `user_id`.
-    pub fn issue(&self, user_id: &str) -> String {
+    /// A keyed, non-reversible tag of `text` (for the audit trail: it groups equal inputs
+    /// without letting anyone who reads the trail confirm a guess of what they were).
+    pub fn keyed_tag(&self, text: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key");
+        mac.update(b"tag.");
+        mac.update(text.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..8])
+    }
+
+    /// A new cookie value for `user_id`, whose session generation is `gen`.
+    pub fn issue(&self, user_id: &str, gen: i64) -> String {
         let nonce = hex::encode(rand::random::<[u8; 16]>());
-        let signature = hex::encode(self.mac(user_id, &nonce).finalize().into_bytes());
+        let signature = hex::encode(self.mac(user_id, &nonce, gen).finalize().into_bytes());
         format!("{user_id}.{nonce}.{signature}")
     }
 
-    /// The device's nonce, when `cookie` is a genuine device cookie for `user_id`.
-    pub fn verify<'c>(&self, cookie: &'c str, user_id: &str) -> Option<&'c str> {
+    /// The device's nonce, when `cookie` is a genuine device cookie for `user_id` issued in
+    /// its current generation `gen`.
+    pub fn verify<'c>(&self, cookie: &'c str, user_id: &str, gen: i64) -> Option<&'c str> {
         let mut parts = cookie.rsplitn(3, '.');
         let (signature, nonce, owner) = (parts.next()?, parts.next()?, parts.next()?);
         if owner != user_id || nonce.len() != 32 {
             return None;
         }
         let signature = hex::decode(signature).ok()?;
-        self.mac(owner, nonce)
+        self.mac(owner, nonce, gen)
             .verify_slice(&signature)
             .ok()
             .map(|()| nonce)
@@ -87,15 +102,16 @@ mod tests {
         let devices = Devices {
             secret: b"0123456789abcdef0123456789abcdef".to_vec().into(),
         };
-        let cookie = devices.issue("user-1");
-        assert!(devices.verify(&cookie, "user-1").is_some());
-        assert!(devices.verify(&cookie, "user-2").is_none(), "another account");
+        let cookie = devices.issue("user-1", 3);
+        assert!(devices.verify(&cookie, "user-1", 3).is_some());
+        assert!(devices.verify(&cookie, "user-2", 3).is_none(), "another account");
+        assert!(devices.verify(&cookie, "user-1", 4).is_none(), "a later generation");
         let forged = format!("{}0", &cookie[..cookie.len() - 1]);
-        assert!(devices.verify(&forged, "user-1").is_none(), "a changed signature");
+        assert!(devices.verify(&forged, "user-1", 3).is_none(), "a changed signature");
         let other = Devices {
             secret: b"another secret, another deployment".to_vec().into(),
         };
-        assert!(other.verify(&cookie, "user-1").is_none());
-        assert!(devices.verify("garbage", "user-1").is_none());
+        assert!(other.verify(&cookie, "user-1", 3).is_none());
+        assert!(devices.verify("garbage", "user-1", 3).is_none());
     }
 }

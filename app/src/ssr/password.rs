@@ -36,9 +36,25 @@ fn verify_blocking(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+tokio::task_local! {
+    /// The [`HashGate`] place of the request hashing in this task (see [`HashPermit::hold`]).
+    static HELD: std::sync::Arc<tokio::sync::OwnedSemaphorePermit>;
+}
+
+/// The place the current task holds, if any: a hash keeps it until the hash is done, even
+/// if the request that asked for it is gone (a client that disconnects mid-hash must not
+/// free a place while its 19 MiB are still in use).
+fn held() -> Option<std::sync::Arc<tokio::sync::OwnedSemaphorePermit>> {
+    HELD.try_with(|held| held.clone()).ok()
+}
+
 /// Hashes a password into a PHC string.
 pub async fn hash(password: String) -> String {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
+    let held = held();
+    tokio::task::spawn_blocking(move || {
+        let _held = held;
+        hash_blocking(&password)
+    })
         .await
         .expect("password hashing task panicked")
 }
@@ -46,11 +62,15 @@ pub async fn hash(password: String) -> String {
 /// Checks a password against a stored PHC string; with `None`, checks it against a dummy hash
 /// (and returns false) so timing does not reveal whether an account exists.
 pub async fn verify(password: String, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || match hash {
-        Some(hash) => verify_blocking(&password, &hash),
-        None => {
-            verify_blocking(&password, &DUMMY_HASH);
-            false
+    let held = held();
+    tokio::task::spawn_blocking(move || {
+        let _held = held;
+        match hash {
+            Some(hash) => verify_blocking(&password, &hash),
+            None => {
+                verify_blocking(&password, &DUMMY_HASH);
+                false
+            }
         }
     })
     .await
@@ -68,9 +88,27 @@ pub struct HashGate {
     max_waiting: usize,
 }
 
-/// A place in the [`HashGate`]; hashing may run while it is held.
+/// A place in the [`HashGate`]: hashing done inside [`HashPermit::hold`] keeps the place until
+/// the hash itself has finished.
 #[derive(Debug)]
-pub struct HashPermit(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+pub struct HashPermit(std::sync::Arc<tokio::sync::OwnedSemaphorePermit>);
+
+impl HashPermit {
+    /// Runs `work` (which hashes) in this place.
+    pub async fn hold<F: std::future::Future>(self, work: F) -> F::Output {
+        HELD.scope(self.0, work).await
+    }
+}
+
+/// One place in the gate's queue, given back however the wait ends (a client that
+/// disconnects while queued included).
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
 
 impl HashGate {
     /// `running` at once (at least 1), `waiting` more queued.
@@ -93,7 +131,7 @@ impl HashGate {
     pub async fn enter(&self) -> Result<HashPermit, crate::error::ApiError> {
         use std::sync::atomic::Ordering;
         if let Ok(permit) = self.permits.clone().try_acquire_owned() {
-            return Ok(HashPermit(permit));
+            return Ok(HashPermit(std::sync::Arc::new(permit)));
         }
         if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
@@ -103,10 +141,10 @@ impl HashGate {
                 ..crate::error::ApiError::unavailable()
             });
         }
+        let _waiting = Waiting(&self.waiting);
         let permit = self.permits.clone().acquire_owned().await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
         permit
-            .map(HashPermit)
+            .map(|permit| HashPermit(std::sync::Arc::new(permit)))
             .map_err(|_| crate::error::ApiError::unavailable())
     }
 }

@@ -28,6 +28,9 @@ pub const FREE_PER_ACCOUNT: u32 = 5;
 pub const FREE_PER_IP: u32 = 20;
 /// Failed re-authentications allowed per session before locking (that session only).
 pub const FREE_PER_SESSION: u32 = 5;
+/// Failed re-authentications allowed per user, over all their sessions, before locking
+/// re-authentication for that user (never their sign-in).
+pub const FREE_REAUTH_PER_USER: u32 = 20;
 /// Unknown session ids allowed per IP before locking.
 pub const FREE_GUESSES_PER_IP: u32 = 50;
 const MAX_KEYS: usize = 100_000;
@@ -40,10 +43,10 @@ pub struct ThrottleError(pub String);
 /// The lock (seconds) that failure number `failures` earns when `free` are allowed: none for
 /// the free ones, then 1 s, doubling per failure, at most [`MAX_LOCK_SECS`].
 pub fn lock_secs(failures: u32, free: u32) -> Option<i64> {
-    (failures > free).then(|| {
-        1i64.checked_shl(failures - free - 1)
-            .unwrap_or(MAX_LOCK_SECS)
-            .min(MAX_LOCK_SECS)
+    (failures > free).then(|| match failures - free - 1 {
+        // 2^62 is already far past the cap; a larger shift would wrap.
+        doublings @ 0..=61 => (1i64 << doublings).min(MAX_LOCK_SECS),
+        _ => MAX_LOCK_SECS,
     })
 }
 
@@ -156,7 +159,9 @@ impl Throttle for LocalThrottle {
         let mut map = self.0.lock().expect("throttle lock poisoned");
         if let Some(entry) = map.get_mut(key) {
             entry.failures = entry.failures.saturating_sub(1);
-            if entry.failures <= free {
+            if entry.failures == 0 {
+                map.remove(key);
+            } else if entry.failures <= free {
                 entry.locked_until = 0;
             }
         }
@@ -243,5 +248,9 @@ mod tests {
         assert_eq!(lock_secs(6, 5), Some(1));
         assert_eq!(lock_secs(9, 5), Some(8));
         assert_eq!(lock_secs(200, 5), Some(MAX_LOCK_SECS));
+        for failures in 60..80 {
+            assert_eq!(lock_secs(failures, 5), Some(MAX_LOCK_SECS), "failure {failures}");
+        }
+        assert_eq!(lock_secs(u32::MAX, 5), Some(MAX_LOCK_SECS));
     }
 }
