@@ -118,8 +118,19 @@ impl TestServer {
         database_url: &str,
         dir: tempfile::TempDir,
     ) -> Self {
+        Self::start_fresh(kind, database_url, dir, &|_| {}).await
+    }
+
+    /// A server on an empty database with the test user created, its configuration changed by
+    /// `configure` first.
+    async fn start_fresh(
+        kind: StoreKind,
+        database_url: &str,
+        dir: tempfile::TempDir,
+        configure: &dyn Fn(&mut Config),
+    ) -> Self {
         let namespace = format!("test-{:016x}", rand::random::<u64>());
-        let server = Self::start_on(kind, database_url, &namespace, dir).await;
+        let server = Self::start_on_with(kind, database_url, &namespace, dir, configure).await;
         server
             .hallpass
             .users()
@@ -157,15 +168,7 @@ impl TestServer {
     pub async fn start_with(configure: impl Fn(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}/hallpass.db?mode=rwc", dir.path().display());
-        let namespace = format!("test-{:016x}", rand::random::<u64>());
-        let server = Self::start_on_with(StoreKind::Sqlite, &url, &namespace, dir, &configure).await;
-        server
-            .hallpass
-            .users()
-            .create(USER_EMAIL, PASSWORD, Role::User)
-            .await
-            .expect("user created");
-        server
+        Self::start_fresh(StoreKind::Sqlite, &url, dir, &configure).await
     }
 
     async fn start_on(
@@ -358,26 +361,28 @@ pub fn session_cookie(res: &Response) -> Option<(String, String)> {
         })
 }
 
+/// Runs an async test body once per store kind listed, as separate tests named after them.
+#[macro_export]
+macro_rules! on_stores {
+    ($name:ident, $body:expr, $($test:ident => $kind:ident),+) => {
+        mod $name {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    ($body)(common::TestServer::start(common::StoreKind::$kind).await).await
+                }
+            )+
+        }
+    };
+}
+
 /// Runs an async test body on SQLite, Redis and PostgreSQL (where the SQL differs), as three
 /// separate tests.
 #[macro_export]
 macro_rules! on_every_store {
     ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                ($body)(common::TestServer::start(common::StoreKind::Sqlite).await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn redis() {
-                ($body)(common::TestServer::start(common::StoreKind::Redis).await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                ($body)(common::TestServer::start(common::StoreKind::Postgres).await).await
-            }
-        }
+        $crate::on_stores!($name, $body, sqlite => Sqlite, redis => Redis, postgres => Postgres);
     };
 }
 
@@ -385,17 +390,7 @@ macro_rules! on_every_store {
 #[macro_export]
 macro_rules! on_both_stores {
     ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                ($body)(common::TestServer::start(common::StoreKind::Sqlite).await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn redis() {
-                ($body)(common::TestServer::start(common::StoreKind::Redis).await).await
-            }
-        }
+        $crate::on_stores!($name, $body, sqlite => Sqlite, redis => Redis);
     };
 }
 
