@@ -13,6 +13,7 @@ use app::{
         registry::SessionRegistry,
     },
 };
+use fred::prelude::ClientLike;
 use futures::{stream, StreamExt};
 use hallpass::{
     registry::Registry,
@@ -23,7 +24,6 @@ use tower_sessions::{
     session::{Id, Record},
     SessionStore,
 };
-use fred::prelude::ClientLike;
 
 fn record(user: usize, now: i64) -> Record {
     let auth = AuthState {
@@ -51,9 +51,7 @@ fn record(user: usize, now: i64) -> Record {
 async fn used_memory(pool: &fred::prelude::Pool) -> i64 {
     let info: String = pool
         .next()
-        .info(Some(
-            fred::types::InfoKind::Memory,
-        ))
+        .info(Some(fred::types::InfoKind::Memory))
         .await
         .unwrap();
     info.lines()

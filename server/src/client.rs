@@ -68,7 +68,9 @@ pub fn client_ip(
 ) -> Option<IpAddr> {
     let peer = peer?.to_canonical();
     if !is_trusted(peer, trusted) {
-        if !forwarded_for.is_empty() && !UNTRUSTED_FORWARDED_FOR_LOGGED.swap(true, Ordering::Relaxed) {
+        if !forwarded_for.is_empty()
+            && !UNTRUSTED_FORWARDED_FOR_LOGGED.swap(true, Ordering::Relaxed)
+        {
             tracing::warn!(
                 %peer,
                 "X-Forwarded-For from a peer that is not a trusted proxy is ignored; if a proxy \
@@ -167,10 +169,16 @@ mod tests {
             client_ip(Some(proxy), &["[2001:db8:1:2::7]:443"], &trusted),
             Some(v6)
         );
-        assert_eq!(client_ip(Some(proxy), &["[2001:db8:1:2::7]"], &trusted), Some(v6));
+        assert_eq!(
+            client_ip(Some(proxy), &["[2001:db8:1:2::7]"], &trusted),
+            Some(v6)
+        );
         // An IPv4-mapped peer is the IPv4 address, trusted by the IPv4 range.
         let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
-        assert_eq!(client_ip(Some(mapped), &["203.0.113.9"], &trusted), Some(client));
+        assert_eq!(
+            client_ip(Some(mapped), &["203.0.113.9"], &trusted),
+            Some(client)
+        );
         assert_eq!(
             client_ip(Some("::ffff:203.0.113.9".parse().unwrap()), &[], &[]),
             Some(client)

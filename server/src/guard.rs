@@ -9,7 +9,9 @@ use app::{
     policy::FingerprintMode,
     ssr::{
         audit::{AuditEvent, AuditKind},
-        auth::{session_key, session_tag, AuthState, ClientInfo, Principal, SessionEnded, AUTH_KEY},
+        auth::{
+            session_key, session_tag, AuthState, ClientInfo, Principal, SessionEnded, AUTH_KEY,
+        },
         context::ServerState,
         cookies::{REMEMBER_COOKIE, SESSION_COOKIE},
         lifecycle::{end_current, end_everywhere, generation, save_auth, start_session},
@@ -337,11 +339,7 @@ async fn remember(
     // The generation before the token is checked: a sign-out everywhere during the check
     // drops the session it starts.
     let selector = token.split(':').next().unwrap_or_default();
-    let owner = state
-        .remember
-        .owner_of(selector)
-        .await
-        .map_err(db)?;
+    let owner = state.remember.owner_of(selector).await.map_err(db)?;
     let gen = match &owner {
         Some(user_id) => generation(state, user_id).await?,
         None => 0,
@@ -376,7 +374,13 @@ async fn remember(
             .await?;
             // Revoked while it was being redeemed (a sign-out everywhere, say): the session
             // it just started goes with it.
-            if state.remember.owner_of(&selector).await.map_err(db)?.is_none() {
+            if state
+                .remember
+                .owner_of(&selector)
+                .await
+                .map_err(db)?
+                .is_none()
+            {
                 session.flush().await.map_err(store_failed)?;
                 cookies.push(REMEMBER_COOKIE.removal());
                 return Ok(None);

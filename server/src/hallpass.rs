@@ -254,7 +254,10 @@ impl Hallpass {
                 self.allowed_origins.clone(),
                 csrf::check,
             ))
-            .layer(from_fn_with_state(self.timeouts, crate::transport::read_body))
+            .layer(from_fn_with_state(
+                self.timeouts,
+                crate::transport::read_body,
+            ))
             .layer(from_fn_with_state(self.sessions.clone(), session::manage))
             .layer(from_fn_with_state(self.state.clone(), guard::guard))
             .layer(from_fn(api_errors::map_status))

@@ -125,33 +125,32 @@ impl Viewer {
             // A stream is no activity: its session times out like any other, and the stream
             // ends it (its tab learns why when it asks).
             let policy = self.state.policy.current();
-            let live = match live.map(|auth| (auth.timed_out(&policy, self.state.clock.now_ms()), auth)) {
-                Some((Some(reason), _)) => {
-                    let ended = lifecycle::end_session(
-                        &self.state,
-                        &self.user_id,
-                        &self.key,
-                        reason,
-                        &self.client,
-                        Some("seen by its live event stream".into()),
-                    )
-                    .await;
-                    if let Err(err) = ended {
-                        tracing::warn!(?err, "live stream: could not end a timed-out session");
+            let live =
+                match live.map(|auth| (auth.timed_out(&policy, self.state.clock.now_ms()), auth)) {
+                    Some((Some(reason), _)) => {
+                        let ended = lifecycle::end_session(
+                            &self.state,
+                            &self.user_id,
+                            &self.key,
+                            reason,
+                            &self.client,
+                            Some("seen by its live event stream".into()),
+                        )
+                        .await;
+                        if let Err(err) = ended {
+                            tracing::warn!(?err, "live stream: could not end a timed-out session");
+                        }
+                        None
                     }
-                    None
-                }
-                Some((None, auth)) => Some(auth),
-                None => None,
-            };
+                    Some((None, auth)) => Some(auth),
+                    None => None,
+                };
             let Some(viewer) = live else {
                 // Over: pass on the end of the viewer's own session (the tab goes to the
                 // sign-in page with the reason), then close.
                 self.closing = true;
                 return match event {
-                    Some(event @ Event::SessionEnded { .. })
-                        if matches!(&event, Event::SessionEnded { key, .. } if *key == self.key) =>
-                    {
+                    Some(event @ Event::SessionEnded { .. }) if matches!(&event, Event::SessionEnded { key, .. } if *key == self.key) => {
                         Some(sse(&event))
                     }
                     _ => None,
@@ -171,7 +170,10 @@ fn sse(event: &Event) -> SseEvent {
 }
 
 /// The SSE handler.
-pub async fn events(State((state, streams)): State<(ServerState, Streams)>, req: Request) -> Response {
+pub async fn events(
+    State((state, streams)): State<(ServerState, Streams)>,
+    req: Request,
+) -> Response {
     let (Some(viewer), Some(id)) = (
         req.extensions().get::<Principal>().cloned(),
         req.extensions()

@@ -92,7 +92,11 @@ impl SessionRegistry for Registry {
     }
 
     async fn bump_generation(&self, user_id: &str) -> Result<i64, RegistryError> {
-        self.store.index().bump_generation(user_id).await.map_err(failed)
+        self.store
+            .index()
+            .bump_generation(user_id)
+            .await
+            .map_err(failed)
     }
 
     async fn take(&self, key: &str) -> Result<bool, RegistryError> {
@@ -116,7 +120,11 @@ impl SessionRegistry for Registry {
             .record_end(key, user_id, reason, self.clock.now(), self.history_secs)
             .await
             .map_err(failed)?;
-        let live = self.store.take_of(&id, Some(user_id)).await.map_err(failed)?;
+        let live = self
+            .store
+            .take_of(&id, Some(user_id))
+            .await
+            .map_err(failed)?;
         self.events.publish(Event::SessionEnded {
             user_id: user_id.to_owned(),
             key: key.to_owned(),

@@ -141,7 +141,11 @@ impl Throttle for RedisThrottle {
     async fn refund(&self, key: &str, free: u32) -> Result<(), ThrottleError> {
         let _: i64 = self
             .pool
-            .eval(REFUND, vec![self.namespace.throttle_key(key)], vec![i64::from(free)])
+            .eval(
+                REFUND,
+                vec![self.namespace.throttle_key(key)],
+                vec![i64::from(free)],
+            )
             .await
             .map_err(err)?;
         Ok(())

@@ -61,7 +61,10 @@ pub async fn read_body(State(timeouts): State<Timeouts>, req: Request, next: Nex
     let (parts, body) = req.into_parts();
     let api = reply::is_api(parts.uri.path());
     match tokio::time::timeout(timeouts.body, axum::body::to_bytes(body, MAX_BODY)).await {
-        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Ok(Err(err)) => {
             tracing::info!(%err, "request body refused");
             let too_large = std::error::Error::source(&err)
@@ -131,8 +134,10 @@ pub async fn serve(
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req
             });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = builder.serve_connection_with_upgrades(
+            TokioIo::new(stream),
+            TowerToHyperService::new(service),
+        );
         let connection = graceful.watch(connection.into_owned());
         tokio::spawn(async move {
             if let Err(err) = connection.await {

@@ -52,7 +52,10 @@ on_every_store!(
         assert_eq!(res.status(), 200);
         let b = session_cookie(&res).map(|c| c.0).unwrap_or(b);
         let (status, text) = held.finish().await;
-        assert_eq!(status, 401, "the held request is answered as revoked: {text}");
+        assert_eq!(
+            status, 401,
+            "the held request is answered as revoked: {text}"
+        );
         assert!(text.contains("\"reason\":\"revoked\""), "{text}");
         assert_eq!(me(&s, &a).await.0, 401, "and A stays ended");
         assert_eq!(
@@ -81,7 +84,10 @@ on_every_store!(
         assert_eq!(res.status(), 200);
         // ...and the request writes A back when it finishes: refused, nothing written.
         session.insert("auth", &auth).await.unwrap();
-        let err = session.save().await.expect_err("an ended session is not written back");
+        let err = session
+            .save()
+            .await
+            .expect_err("an ended session is not written back");
         assert!(app::ssr::registry::SessionGone::is(&err), "{err}");
         assert!(sessions.store.load(&id).await.unwrap().is_none());
         assert_eq!(my_session_keys(&s, &b).await, vec![key_of(&b)]);
@@ -101,11 +107,17 @@ on_every_store!(
         let (status, text) = held.finish().await;
         assert_eq!(status, 401, "{text}");
         assert!(
-            !text.to_ascii_lowercase().contains(&format!("set-cookie: {}=", COOKIE_NAME.to_ascii_lowercase()))
-                || text.contains(&format!("{COOKIE_NAME}=;")),
+            !text.to_ascii_lowercase().contains(&format!(
+                "set-cookie: {}=",
+                COOKIE_NAME.to_ascii_lowercase()
+            )) || text.contains(&format!("{COOKIE_NAME}=;")),
             "no new session cookie: {text}"
         );
-        assert_eq!(my_session_keys(&s, &b).await, vec![key_of(&b)], "no new session");
+        assert_eq!(
+            my_session_keys(&s, &b).await,
+            vec![key_of(&b)],
+            "no new session"
+        );
     }
 );
 
@@ -123,7 +135,13 @@ on_every_store!(
         assert_eq!(status, 401, "{text}");
         let id = user_id(&s, USER_EMAIL).await;
         assert!(
-            s.hallpass.state().registry.list_user(&id).await.unwrap().is_empty(),
+            s.hallpass
+                .state()
+                .registry
+                .list_user(&id)
+                .await
+                .unwrap()
+                .is_empty(),
             "no session of the demoted user survives"
         );
     }
@@ -137,7 +155,12 @@ on_every_store!(
         // A sign-out everywhere that raced this session's creation: the sweep did not list
         // it, but its generation is behind.
         let id = user_id(&s, USER_EMAIL).await;
-        s.hallpass.state().registry.bump_generation(&id).await.unwrap();
+        s.hallpass
+            .state()
+            .registry
+            .bump_generation(&id)
+            .await
+            .unwrap();
         assert_eq!(me(&s, &a).await.0, 401);
         let peer = s.peer(s.kind()).await;
         assert_eq!(me(&peer, &a).await.0, 401, "on every instance");
@@ -180,7 +203,11 @@ async fn with_both(s: &TestServer, session: &str, token: &str) -> reqwest::Respo
 
 async fn assert_signed_out_for_good(s: &TestServer, session: &str, token: &str, reason: &str) {
     let res = with_both(s, session, token).await;
-    assert_eq!(res.status(), 401, "the remember-me token does not sign it back in");
+    assert_eq!(
+        res.status(),
+        401,
+        "the remember-me token does not sign it back in"
+    );
     assert_eq!(session_cookie(&res).expect("session cookie removed").0, "");
     assert_eq!(remember_cookie(&res).expect("token cookie removed").0, "");
     assert_eq!(json(res).await["reason"], reason);
@@ -198,7 +225,11 @@ on_every_store!(
         let (laptop, token) = remembered(&s, None).await;
         let phone = s.session_for(USER_EMAIL).await;
         let res = s
-            .post("revoke_session", &[("handle", &key_of(&laptop))], Some(&phone))
+            .post(
+                "revoke_session",
+                &[("handle", &key_of(&laptop))],
+                Some(&phone),
+            )
             .await;
         assert_eq!(res.status(), 200);
         assert_signed_out_for_good(&s, &laptop, &token, "revoked").await;
@@ -328,7 +359,11 @@ async fn deployments_sharing_a_redis_refuse_each_others_cookies() {
     // exist there, so neither does the session.
     let production = staging.stranger(StoreKind::Redis).await;
     assert_eq!(me(&production, &cookie).await.0, 401);
-    assert_eq!(me(&staging, &cookie).await.0, 200, "still fine where it belongs");
+    assert_eq!(
+        me(&staging, &cookie).await.0,
+        200,
+        "still fine where it belongs"
+    );
 }
 
 on_every_store!(
@@ -357,7 +392,11 @@ on_every_store!(
                 s.session_for(USER_EMAIL).await,
             ];
             let newest = s.session_for(USER_EMAIL).await;
-            assert_eq!(me(&s, &cookies[0]).await.1["reason"], "limit", "the oldest goes");
+            assert_eq!(
+                me(&s, &cookies[0]).await.1["reason"],
+                "limit",
+                "the oldest goes"
+            );
             for cookie in [&cookies[1], &cookies[2], &newest] {
                 assert_eq!(me(&s, cookie).await.0, 200);
             }
@@ -372,7 +411,10 @@ on_every_store!(
         let mut events = s.hallpass.state().events.subscribe();
         let cookie = s.session_for(USER_EMAIL).await;
         let started = events.recv().await.unwrap();
-        assert!(matches!(started, Event::SessionStarted { .. }), "{started:?}");
+        assert!(
+            matches!(started, Event::SessionStarted { .. }),
+            "{started:?}"
+        );
         assert_eq!(s.post("logout", &[], Some(&cookie)).await.status(), 200);
         let next = events.recv().await.unwrap();
         assert_eq!(
@@ -424,7 +466,10 @@ on_every_store!(
         }
         let me = json(s.post("me", &[], Some(&cookie)).await).await;
         let left = me["idle_expires_at"].as_i64().unwrap() - me["server_now"].as_i64().unwrap();
-        assert!((59..=60).contains(&left), "the countdown runs from the last activity: {left}");
+        assert!(
+            (59..=60).contains(&left),
+            "the countdown runs from the last activity: {left}"
+        );
     }
 );
 
@@ -473,19 +518,16 @@ on_every_store!(
     }
 );
 
-on_every_store!(
-    a_demoted_admins_stream_closes,
-    |s: TestServer| async move {
-        let admin = s.session_for(ADMIN_EMAIL).await;
-        s.set_role(&admin, USER_EMAIL, "admin").await;
-        let promoted = s.session_for(USER_EMAIL).await;
-        let stream = open_stream(&s, &promoted).await;
-        assert_eq!(stream.status(), 200);
-        s.set_role(&admin, USER_EMAIL, "user").await;
-        let text = until_closed(stream).await;
-        assert!(!text.contains(ADMIN_EMAIL), "{text}");
-    }
-);
+on_every_store!(a_demoted_admins_stream_closes, |s: TestServer| async move {
+    let admin = s.session_for(ADMIN_EMAIL).await;
+    s.set_role(&admin, USER_EMAIL, "admin").await;
+    let promoted = s.session_for(USER_EMAIL).await;
+    let stream = open_stream(&s, &promoted).await;
+    assert_eq!(stream.status(), 200);
+    s.set_role(&admin, USER_EMAIL, "user").await;
+    let text = until_closed(stream).await;
+    assert!(!text.contains(ADMIN_EMAIL), "{text}");
+});
 
 on_every_store!(
     a_session_holds_only_a_few_streams,
@@ -531,11 +573,17 @@ async fn read_until_closed(mut stream: tokio::net::TcpStream) -> (String, std::t
     use tokio::io::AsyncReadExt;
     let started = std::time::Instant::now();
     let mut out = Vec::new();
-    tokio::time::timeout(std::time::Duration::from_secs(15), stream.read_to_end(&mut out))
-        .await
-        .expect("the server closes a connection that dribbles")
-        .ok();
-    (String::from_utf8_lossy(&out).into_owned(), started.elapsed())
+    tokio::time::timeout(
+        std::time::Duration::from_secs(15),
+        stream.read_to_end(&mut out),
+    )
+    .await
+    .expect("the server closes a connection that dribbles")
+    .ok();
+    (
+        String::from_utf8_lossy(&out).into_owned(),
+        started.elapsed(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -544,7 +592,10 @@ async fn headers_that_never_finish_are_cut_off() {
     let stream = dribble(&s, "POST /api/me HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n").await;
     let (_, took) = read_until_closed(stream).await;
     let limit = s.hallpass.timeouts().header;
-    assert!(took >= limit - std::time::Duration::from_millis(500), "{took:?}");
+    assert!(
+        took >= limit - std::time::Duration::from_millis(500),
+        "{took:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -610,13 +661,20 @@ on_every_store!(
         assert_eq!(swept.remember_tokens, 1);
         assert!(swept.audit_events > 0, "{swept:?}");
         assert!(common::audit_kinds(&s).await.is_empty());
-        assert!(swept.index_entries >= 2, "the remembered and the admin session: {swept:?}");
+        assert!(
+            swept.index_entries >= 2,
+            "the remembered and the admin session: {swept:?}"
+        );
         if sql {
             assert_eq!(swept.sessions, 2, "{swept:?}");
             assert_eq!(swept.history, 1, "the sign-out's reason: {swept:?}");
         }
         let again = cleanup.sweep().await.unwrap();
-        assert_eq!(again, hallpass::cleanup::Swept::default(), "a second sweep finds nothing");
+        assert_eq!(
+            again,
+            hallpass::cleanup::Swept::default(),
+            "a second sweep finds nothing"
+        );
     }
 );
 
@@ -626,7 +684,12 @@ on_every_store!(
         let (laptop, token) = remembered(&s, None).await;
         // The session cookie, replayed from another browser: strict mode ends the session.
         let res = s
-            .post_raw("me", &[], &format!("{COOKIE_NAME}={laptop}"), "Mozilla/5.0 (elsewhere)")
+            .post_raw(
+                "me",
+                &[],
+                &format!("{COOKIE_NAME}={laptop}"),
+                "Mozilla/5.0 (elsewhere)",
+            )
             .await;
         assert_eq!(res.status(), 401);
         assert_signed_out_for_good(&s, &laptop, &token, "fingerprint").await;
@@ -635,7 +698,10 @@ on_every_store!(
 
 /// A request's view of an existing session: what the session layer and the guard hold while
 /// the request is in flight.
-async fn in_flight(s: &TestServer, cookie: &str) -> (tower_sessions::Session, app::ssr::auth::AuthState) {
+async fn in_flight(
+    s: &TestServer,
+    cookie: &str,
+) -> (tower_sessions::Session, app::ssr::auth::AuthState) {
     let sessions = s.hallpass.sessions();
     let session = tower_sessions::Session::new(
         Some(cookie.parse().unwrap()),
@@ -665,7 +731,13 @@ on_every_store!(
             .expect_err("no new session for a revoked one");
         assert_eq!(err.reason, Some(EndReason::Revoked));
         assert!(
-            s.hallpass.state().registry.list_user(&id).await.unwrap().is_empty(),
+            s.hallpass
+                .state()
+                .registry
+                .list_user(&id)
+                .await
+                .unwrap()
+                .is_empty(),
             "nothing was created"
         );
     }
@@ -676,9 +748,17 @@ on_every_store!(
     |s: TestServer| async move {
         let s = s; // the whole server lives as long as the test, not just the fields used
         let state = s.hallpass.state();
-        let user = s.hallpass.users().find_by_email(USER_EMAIL).await.unwrap().unwrap();
+        let user = s
+            .hallpass
+            .users()
+            .find_by_email(USER_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
         // A sign-in read the generation and checked the password...
-        let gen = app::ssr::lifecycle::generation(state, &user.id).await.unwrap();
+        let gen = app::ssr::lifecycle::generation(state, &user.id)
+            .await
+            .unwrap();
         // ...while the user was signed out everywhere (the sweep found nothing to end yet).
         state.registry.bump_generation(&user.id).await.unwrap();
         let session = tower_sessions::Session::new(
@@ -737,7 +817,10 @@ async fn idle_kept_alive_connections_are_closed() {
     assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
     // ...but not for ever.
     let (_, took) = read_until_closed(stream).await;
-    assert!(took <= s.hallpass.timeouts().header + std::time::Duration::from_secs(2), "{took:?}");
+    assert!(
+        took <= s.hallpass.timeouts().header + std::time::Duration::from_secs(2),
+        "{took:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -81,10 +81,7 @@ on_both_stores!(
         let cookie = s.session_for(USER_EMAIL).await;
         let res = s.post("logout", &[], Some(&cookie)).await;
         assert_eq!(res.status(), 200);
-        assert_eq!(
-            res.headers()["clear-site-data"],
-            "\"cache\", \"storage\""
-        );
+        assert_eq!(res.headers()["clear-site-data"], "\"cache\", \"storage\"");
         let (value, line) = session_cookie(&res).expect("a removal cookie");
         assert_eq!(value, "");
         for expected in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=0"] {
@@ -294,6 +291,10 @@ async fn paths_with_dot_segments_are_refused() {
     ] {
         assert_eq!(raw_status(&s, path).await, 400, "{path}");
     }
-    assert_eq!(raw_status(&s, "/admin").await, 303, "the plain path goes to sign-in");
+    assert_eq!(
+        raw_status(&s, "/admin").await,
+        303,
+        "the plain path goes to sign-in"
+    );
     assert_eq!(raw_status(&s, "/login").await, 200);
 }

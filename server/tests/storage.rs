@@ -2,9 +2,9 @@
 mod common;
 
 use common::{StoreKind, TestServer, USER_EMAIL};
+use fred::prelude::{Client, ClientLike, Config, KeysInterface};
 use std::str::FromStr;
 use tower_sessions::session::Id;
-use fred::prelude::{Client, ClientLike, Config, KeysInterface};
 
 fn storage_key(cookie: &str) -> (Id, Id) {
     let id = Id::from_str(cookie).expect("cookie is an id");
@@ -29,14 +29,25 @@ async fn redis_keys_are_hashes_of_session_ids() {
     let hashed: bool = redis.exists(&record).await.unwrap();
     assert!(!plain, "the raw session id must not be a Redis key");
     assert!(!bare, "no key outside the deployment's namespace");
-    assert!(hashed, "the record lives under the namespace and the hash of the id");
-    // Nothing this deployment wrote names the id, and everything naming the key is ours.
-    let named: Vec<String> = redis.custom(fred::cmd!("KEYS"), vec![format!("*{key}*")]).await.unwrap();
     assert!(
-        named.iter().all(|k| k.starts_with(&format!("{}:", s.namespace))),
+        hashed,
+        "the record lives under the namespace and the hash of the id"
+    );
+    // Nothing this deployment wrote names the id, and everything naming the key is ours.
+    let named: Vec<String> = redis
+        .custom(fred::cmd!("KEYS"), vec![format!("*{key}*")])
+        .await
+        .unwrap();
+    assert!(
+        named
+            .iter()
+            .all(|k| k.starts_with(&format!("{}:", s.namespace))),
         "{named:?}"
     );
-    let raw: Vec<String> = redis.custom(fred::cmd!("KEYS"), vec![format!("*{id}*")]).await.unwrap();
+    let raw: Vec<String> = redis
+        .custom(fred::cmd!("KEYS"), vec![format!("*{id}*")])
+        .await
+        .unwrap();
     assert!(raw.is_empty(), "{raw:?}");
     let ttl: i64 = redis.ttl(&record).await.unwrap();
     assert!(ttl > 0, "session records expire in Redis (ttl {ttl})");

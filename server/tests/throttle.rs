@@ -25,17 +25,27 @@ on_both_stores!(
         for _ in 0..6 {
             assert_eq!(s.login(USER_EMAIL, "wrong guess", None).await.status(), 401);
         }
-        assert!(reasons().await.iter().any(|r| r.contains("account locked for 1s")));
+        assert!(reasons()
+            .await
+            .iter()
+            .any(|r| r.contains("account locked for 1s")));
         // Each further failure doubles the lock.
         for lock in [2, 4, 8] {
             s.advance(lock);
             assert_eq!(s.login(USER_EMAIL, "wrong guess", None).await.status(), 401);
             let earned = format!("account locked for {lock}s");
-            assert!(reasons().await.iter().any(|r| r.contains(&earned)), "{earned}");
+            assert!(
+                reasons().await.iter().any(|r| r.contains(&earned)),
+                "{earned}"
+            );
         }
         let res = s.login(USER_EMAIL, PASSWORD, None).await;
         assert_eq!(res.status(), 429, "locked, even for the right password");
-        let wait: i64 = res.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+        let wait: i64 = res.headers()[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((7..=8).contains(&wait), "Retry-After {wait}");
         let err = json(res).await;
         assert_eq!(err["code"], "RATE_LIMITED");
@@ -63,7 +73,9 @@ on_both_stores!(
         // A few more, past each lock, so the last one (8 s) outlasts this test's own pace.
         for (i, lock) in [2, 4, 8].into_iter().enumerate() {
             s.advance(lock);
-            let res = s.login(&format!("later{i}@example.test"), "guess", None).await;
+            let res = s
+                .login(&format!("later{i}@example.test"), "guess", None)
+                .await;
             assert_eq!(res.status(), 401);
         }
         let res = s.login(USER_EMAIL, PASSWORD, None).await;
@@ -96,9 +108,17 @@ on_both_stores!(
         let stale = tower_sessions::session::Id(999).to_string();
         let refused = s.post("me", &[], Some(&stale)).await;
         assert_eq!(refused.status(), 429);
-        assert_eq!(common::session_cookie(&refused).expect("stale cookie removed").0, "");
+        assert_eq!(
+            common::session_cookie(&refused)
+                .expect("stale cookie removed")
+                .0,
+            ""
+        );
         assert_eq!(s.get("/login", Some(&stale)).await.status(), 200);
-        assert_eq!(s.login(USER_EMAIL, PASSWORD, Some(&stale)).await.status(), 200);
+        assert_eq!(
+            s.login(USER_EMAIL, PASSWORD, Some(&stale)).await.status(),
+            200
+        );
     }
 );
 
@@ -122,8 +142,16 @@ on_both_stores!(
             checked <= 6,
             "no more than the 5 free guesses and one more are checked: {statuses:?}"
         );
-        assert!(statuses.iter().all(|st| matches!(st, 200 | 401 | 429 | 503)), "{statuses:?}");
-        assert!(statuses.contains(&429), "the lock refused some: {statuses:?}");
+        assert!(
+            statuses
+                .iter()
+                .all(|st| matches!(st, 200 | 401 | 429 | 503)),
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.contains(&429),
+            "the lock refused some: {statuses:?}"
+        );
     }
 );
 
@@ -206,14 +234,20 @@ async fn ipv6_guesses_behind_a_proxy_range_count_per_64() {
     };
     // 21 addresses of one /64 (written with ports, as some proxies do), 21 accounts.
     for i in 1..=21 {
-        let res = login(format!("[2001:db8:1:2::{i:x}]:4430"), format!("nobody{i}@example.test"))
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 401, "attempt {i}");
-    }
-    let res = login("2001:db8:1:2:ffff::1".into(), "nobody99@example.test".into())
+        let res = login(
+            format!("[2001:db8:1:2::{i:x}]:4430"),
+            format!("nobody{i}@example.test"),
+        )
         .await
         .unwrap();
+        assert_eq!(res.status(), 401, "attempt {i}");
+    }
+    let res = login(
+        "2001:db8:1:2:ffff::1".into(),
+        "nobody99@example.test".into(),
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), 429, "the whole /64 is one client");
     let res = login("2001:db8:1:3::1".into(), "nobody98@example.test".into())
         .await
@@ -229,26 +263,45 @@ on_both_stores!(
         // Someone sends wrong passwords for the owner's e-mail: sign-ins to it lock...
         lock_account(&s, USER_EMAIL).await;
         // ...but the owner, signed in, still confirms their password.
-        let res = s.post("reauth", &[("password", PASSWORD)], Some(&owner)).await;
-        assert_eq!(res.status(), 200, "the account's sign-in lock does not apply");
+        let res = s
+            .post("reauth", &[("password", PASSWORD)], Some(&owner))
+            .await;
+        assert_eq!(
+            res.status(),
+            200,
+            "the account's sign-in lock does not apply"
+        );
         let owner = common::session_cookie(&res).unwrap().0;
         // Re-authentication has a lock of its own, per session.
         for _ in 0..6 {
-            let res = s.post("reauth", &[("password", "a wrong guess")], Some(&owner)).await;
+            let res = s
+                .post("reauth", &[("password", "a wrong guess")], Some(&owner))
+                .await;
             assert_eq!(res.status(), 401);
         }
-        let res = s.post("reauth", &[("password", PASSWORD)], Some(&owner)).await;
+        let res = s
+            .post("reauth", &[("password", PASSWORD)], Some(&owner))
+            .await;
         assert_eq!(res.status(), 429, "this session guessed too often");
-        let res = s.post("reauth", &[("password", PASSWORD)], Some(&other_tab)).await;
+        let res = s
+            .post("reauth", &[("password", PASSWORD)], Some(&other_tab))
+            .await;
         assert_eq!(res.status(), 200, "another session is not affected");
         // Failed sign-ins name the account they targeted.
         let events = s.hallpass.state().audit.recent(None, 100).await.unwrap();
-        assert!(events
-            .iter()
-            .any(|e| e.kind == "login_failed" && e.user_id.is_some() && e.reason.as_deref().unwrap_or("").contains("account locked")));
-        assert_eq!(s.login("nobody@example.test", "x", None).await.status(), 401);
+        assert!(events.iter().any(|e| e.kind == "login_failed"
+            && e.user_id.is_some()
+            && e.reason.as_deref().unwrap_or("").contains("account locked")));
+        assert_eq!(
+            s.login("nobody@example.test", "x", None).await.status(),
+            401
+        );
         let events = s.hallpass.state().audit.recent(None, 1).await.unwrap();
-        assert!(events[0].reason.as_deref().unwrap_or("").contains("no such account ("));
+        assert!(events[0]
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("no such account ("));
     }
 );
 
@@ -327,7 +380,9 @@ on_both_stores!(
         for _ in 0..5 {
             let session = s.session_for(USER_EMAIL).await;
             for _ in 0..4 {
-                let res = s.post("reauth", &[("password", "a wrong guess")], Some(&session)).await;
+                let res = s
+                    .post("reauth", &[("password", "a wrong guess")], Some(&session))
+                    .await;
                 assert_eq!(res.status(), 401);
             }
         }
@@ -336,12 +391,16 @@ on_both_stores!(
         let session = s.session_for(USER_EMAIL).await;
         for _ in 0..5 {
             s.advance(20);
-            let res = s.post("reauth", &[("password", "a wrong guess")], Some(&session)).await;
+            let res = s
+                .post("reauth", &[("password", "a wrong guess")], Some(&session))
+                .await;
             assert_eq!(res.status(), 401);
         }
         // ...but the user's re-authentication as a whole is locked now (not their sign-in).
         let fresh = s.session_for(USER_EMAIL).await;
-        let res = s.post("reauth", &[("password", PASSWORD)], Some(&fresh)).await;
+        let res = s
+            .post("reauth", &[("password", PASSWORD)], Some(&fresh))
+            .await;
         assert_eq!(res.status(), 429);
     }
 );
@@ -353,18 +412,29 @@ on_both_stores!(
         let device = device_cookie(&res);
         let session = common::session_cookie(&res).unwrap().0;
         let res = s
-            .post("change_password", &[("new_password", "a brand new passphrase")], Some(&session))
+            .post(
+                "change_password",
+                &[("new_password", "a brand new passphrase")],
+                Some(&session),
+            )
             .await;
         assert_eq!(res.status(), 200);
         lock_account(&s, USER_EMAIL).await;
         let res = s
             .post_raw(
                 "login",
-                &[("email", USER_EMAIL), ("password", "a brand new passphrase")],
+                &[
+                    ("email", USER_EMAIL),
+                    ("password", "a brand new passphrase"),
+                ],
                 &format!("__Host-hallpass-device={device}"),
                 common::USER_AGENT,
             )
             .await;
-        assert_eq!(res.status(), 429, "a device cookie from before the change is an unknown device");
+        assert_eq!(
+            res.status(),
+            429,
+            "a device cookie from before the change is an unknown device"
+        );
     }
 );

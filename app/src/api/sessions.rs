@@ -32,10 +32,7 @@ pub async fn my_sessions() -> Result<Vec<SessionInfo>, ApiError> {
 /// Ends one of your sessions (re-authentication required).
 #[server(prefix = "/api", endpoint = "revoke_session")]
 pub async fn revoke_session(handle: String) -> Result<(), ApiError> {
-    use crate::{
-        model::EndReason,
-        ssr::context::*,
-    };
+    use crate::{model::EndReason, ssr::context::*};
     let state = server_state()?;
     let principal = require_fresh(&state).await?;
     let owner = state
@@ -113,10 +110,7 @@ pub async fn admin_sessions() -> Result<Dashboard, ApiError> {
 /// Ends any session (admin, re-authentication required).
 #[server(prefix = "/api", endpoint = "admin_revoke_session")]
 pub async fn admin_revoke_session(handle: String) -> Result<(), ApiError> {
-    use crate::{
-        model::EndReason,
-        ssr::context::*,
-    };
+    use crate::{model::EndReason, ssr::context::*};
     let state = server_state()?;
     let admin = require_fresh_admin(&state).await?;
     let Some(owner) = state

@@ -45,7 +45,8 @@ pub fn ExpiryCountdown(user: CurrentUser) -> impl IntoView {
     let refresh = move |stay: bool| {
         checking.set(true);
         spawn_local(async move {
-            let answer: Result<CurrentUser, ApiError> = if stay { touch().await } else { me().await };
+            let answer: Result<CurrentUser, ApiError> =
+                if stay { touch().await } else { me().await };
             match answer {
                 Ok(fresh) => {
                     #[cfg(feature = "hydrate")]

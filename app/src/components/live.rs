@@ -94,17 +94,14 @@ fn report_activity() {
     });
     let document = document();
     for event in ["pointerdown", "keydown"] {
-        let _ = document
-            .add_event_listener_with_callback(event, on_input.as_ref().unchecked_ref());
+        let _ = document.add_event_listener_with_callback(event, on_input.as_ref().unchecked_ref());
     }
     let on_input = send_wrapper::SendWrapper::new(on_input);
     on_cleanup(move || {
         let document = leptos::prelude::document();
         for event in ["pointerdown", "keydown"] {
-            let _ = document.remove_event_listener_with_callback(
-                event,
-                on_input.as_ref().unchecked_ref(),
-            );
+            let _ = document
+                .remove_event_listener_with_callback(event, on_input.as_ref().unchecked_ref());
         }
     });
 }

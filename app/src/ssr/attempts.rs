@@ -62,14 +62,26 @@ impl Attempt<'_> {
                     FREE_PER_IP,
                     Settle::Refund,
                 ),
-                (format!("account:{}", normal(account)), FREE_PER_ACCOUNT, Settle::Forget),
+                (
+                    format!("account:{}", normal(account)),
+                    FREE_PER_ACCOUNT,
+                    Settle::Forget,
+                ),
             ],
             Attempt::KnownDevice { device } => {
                 vec![(format!("device:{device}"), FREE_PER_ACCOUNT, Settle::Forget)]
             }
             Attempt::Reauth { session, user } => vec![
-                (format!("reauth-user:{user}"), FREE_REAUTH_PER_USER, Settle::Refund),
-                (format!("reauth:{session}"), FREE_PER_SESSION, Settle::Forget),
+                (
+                    format!("reauth-user:{user}"),
+                    FREE_REAUTH_PER_USER,
+                    Settle::Refund,
+                ),
+                (
+                    format!("reauth:{session}"),
+                    FREE_PER_SESSION,
+                    Settle::Forget,
+                ),
             ],
         }
     }

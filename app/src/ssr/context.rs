@@ -161,7 +161,9 @@ async fn confirm_rights(state: &ServerState, principal: &Principal) -> Result<()
                     .map_err(store_unavailable)?,
                 None => None,
             };
-            Err(ApiError::ended(ended.unwrap_or(crate::model::EndReason::RoleChanged)))
+            Err(ApiError::ended(
+                ended.unwrap_or(crate::model::EndReason::RoleChanged),
+            ))
         }
     }
 }

@@ -104,10 +104,19 @@ mod tests {
         };
         let cookie = devices.issue("user-1", 3);
         assert!(devices.verify(&cookie, "user-1", 3).is_some());
-        assert!(devices.verify(&cookie, "user-2", 3).is_none(), "another account");
-        assert!(devices.verify(&cookie, "user-1", 4).is_none(), "a later generation");
+        assert!(
+            devices.verify(&cookie, "user-2", 3).is_none(),
+            "another account"
+        );
+        assert!(
+            devices.verify(&cookie, "user-1", 4).is_none(),
+            "a later generation"
+        );
         let forged = format!("{}0", &cookie[..cookie.len() - 1]);
-        assert!(devices.verify(&forged, "user-1", 3).is_none(), "a changed signature");
+        assert!(
+            devices.verify(&forged, "user-1", 3).is_none(),
+            "a changed signature"
+        );
         let other = Devices {
             secret: b"another secret, another deployment".to_vec().into(),
         };

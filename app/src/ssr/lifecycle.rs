@@ -44,7 +44,11 @@ pub async fn save_auth(
 
 /// Writes `auth` and stores the record now (creating it under a new id after
 /// `cycle_id`), rather than when the response goes out.
-async fn store_now(state: &ServerState, session: &Session, auth: &AuthState) -> Result<(), ApiError> {
+async fn store_now(
+    state: &ServerState,
+    session: &Session,
+    auth: &AuthState,
+) -> Result<(), ApiError> {
     save_auth(session, auth, &state.policy.current()).await?;
     match session.save().await {
         Ok(()) => Ok(()),
@@ -170,7 +174,9 @@ pub async fn regenerate(
     session: &Session,
     auth: &AuthState,
 ) -> Result<(), ApiError> {
-    let old = session.id().map(|id| key_tag(&session_key(&id).to_string()));
+    let old = session
+        .id()
+        .map(|id| key_tag(&session_key(&id).to_string()));
     take_current(state, session).await?;
     session.cycle_id().await.map_err(store_unavailable)?;
     store_now(state, session, auth).await?;

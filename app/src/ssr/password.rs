@@ -55,8 +55,8 @@ pub async fn hash(password: String) -> String {
         let _held = held;
         hash_blocking(&password)
     })
-        .await
-        .expect("password hashing task panicked")
+    .await
+    .expect("password hashing task panicked")
 }
 
 /// Checks a password against a stored PHC string; with `None`, checks it against a dummy hash

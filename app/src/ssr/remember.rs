@@ -104,7 +104,9 @@ impl RememberTokens {
         let user_id: String = row.try_get("user_id")?;
         let issued_at: Option<i64> = row.try_get("issued_at")?;
         let expires_at: i64 = match issued_at {
-            Some(issued) => row.try_get::<i64, _>("expires_at")?.min(issued + max_lifetime),
+            Some(issued) => row
+                .try_get::<i64, _>("expires_at")?
+                .min(issued + max_lifetime),
             None => row.try_get("expires_at")?,
         };
         if expires_at <= now {
@@ -163,14 +165,14 @@ impl RememberTokens {
 
     /// Whether the token still exists and its previous validator hash is `hash`.
     async fn rotated_from(&self, selector: &str, hash: &str) -> Result<bool, sqlx::Error> {
-        Ok(sqlx::query(
-            "SELECT 1 FROM remember_tokens WHERE selector = $1 AND previous_hash = $2",
+        Ok(
+            sqlx::query("SELECT 1 FROM remember_tokens WHERE selector = $1 AND previous_hash = $2")
+                .bind(selector)
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
         )
-        .bind(selector)
-        .bind(hash)
-        .fetch_optional(&self.pool)
-        .await?
-        .is_some())
     }
 
     /// Whose token this selector names, if it exists.

@@ -73,8 +73,12 @@ pub trait Throttle: Send + Sync + std::fmt::Debug {
 
     /// A reserved attempt failed at `now`: the lock its failure earned runs from now (not from
     /// the reservation, a password check earlier). The lock in seconds, if any.
-    async fn confirm_failure(&self, key: &str, now: i64, free: u32)
-        -> Result<Option<i64>, ThrottleError>;
+    async fn confirm_failure(
+        &self,
+        key: &str,
+        now: i64,
+        free: u32,
+    ) -> Result<Option<i64>, ThrottleError>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -198,7 +202,8 @@ pub async fn check_throttle_behaviour(t: &dyn Throttle) {
         "not forgiven the moment the longest lock ends"
     );
     assert_eq!(
-        ok(t.fail("k", 105 + MAX_LOCK_SECS * 2 + FORGET_AFTER_SECS, 3).await),
+        ok(t.fail("k", 105 + MAX_LOCK_SECS * 2 + FORGET_AFTER_SECS, 3)
+            .await),
         None,
         "a quiet hour forgives"
     );
@@ -225,11 +230,18 @@ pub async fn check_throttle_behaviour(t: &dyn Throttle) {
         "the fourth reservation earned a lock at once"
     );
     t.refund("r", 3).await.expect("throttle store answers");
-    assert_eq!(ok(t.locked_for("r", t0).await), None, "a success gives it back");
+    assert_eq!(
+        ok(t.locked_for("r", t0).await),
+        None,
+        "a success gives it back"
+    );
     assert_eq!(ok(t.reserve("r", t0, 3).await), None);
     // Parallel reservations: only the free ones and one more get through.
     let results = futures::future::join_all((0..30).map(|_| t.reserve("p", t0, 5))).await;
-    let through = results.into_iter().filter(|r| matches!(r, Ok(None))).count();
+    let through = results
+        .into_iter()
+        .filter(|r| matches!(r, Ok(None)))
+        .count();
     assert_eq!(through, 6, "5 free and the one that earned the first lock");
 }
 
@@ -249,7 +261,11 @@ mod tests {
         assert_eq!(lock_secs(9, 5), Some(8));
         assert_eq!(lock_secs(200, 5), Some(MAX_LOCK_SECS));
         for failures in 60..80 {
-            assert_eq!(lock_secs(failures, 5), Some(MAX_LOCK_SECS), "failure {failures}");
+            assert_eq!(
+                lock_secs(failures, 5),
+                Some(MAX_LOCK_SECS),
+                "failure {failures}"
+            );
         }
         assert_eq!(lock_secs(u32::MAX, 5), Some(MAX_LOCK_SECS));
     }

@@ -95,7 +95,12 @@ impl Users {
     /// positive answer is remembered; the first request of each user on an instance asks the
     /// database.
     pub async fn is_known(&self, user_id: &str) -> Result<bool, sqlx::Error> {
-        if self.known.lock().expect("known users lock").contains(user_id) {
+        if self
+            .known
+            .lock()
+            .expect("known users lock")
+            .contains(user_id)
+        {
             return Ok(true);
         }
         let exists = sqlx::query("SELECT 1 FROM users WHERE id = $1")

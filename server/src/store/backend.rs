@@ -1,14 +1,14 @@
 //! The concrete stores, chosen at start from the configuration.
-use async_trait::async_trait;
-use tower_sessions::{
-    session::{Id, Record},
-    session_store, SessionStore,
-};
 use super::{Namespace, RedisSessions, SqlSessions};
+use async_trait::async_trait;
 use fred::prelude::{
     ClientLike, Config as RedisConfig, ConnectionConfig, PerformanceConfig, Pool, ReconnectPolicy,
 };
 use sqlx::AnyPool;
+use tower_sessions::{
+    session::{Id, Record},
+    session_store, SessionStore,
+};
 
 /// How long one Redis command may take before the request fails closed.
 pub const REDIS_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1000);

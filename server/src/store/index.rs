@@ -53,14 +53,27 @@ impl SessionIndex {
         self.write(key, user_id, last_seen_ms, true).await
     }
 
-    async fn write(&self, key: &str, user_id: &str, last_seen: i64, existing: bool) -> IndexResult<()> {
+    async fn write(
+        &self,
+        key: &str,
+        user_id: &str,
+        last_seen: i64,
+        existing: bool,
+    ) -> IndexResult<()> {
         let only_existing = existing.then_some(SetOptions::XX);
         match self {
             SessionIndex::Redis(pool, ns) => {
                 let score = (last_seen as f64, key.to_owned());
                 let set = ns.user_set(user_id);
                 let _: () = pool
-                    .zadd(&set, only_existing.clone(), None::<Ordering>, false, false, score.clone())
+                    .zadd(
+                        &set,
+                        only_existing.clone(),
+                        None::<Ordering>,
+                        false,
+                        false,
+                        score.clone(),
+                    )
                     .await
                     .map_err(err)?;
                 let _: () = pool
@@ -68,7 +81,14 @@ impl SessionIndex {
                     .await
                     .map_err(err)?;
                 let _: () = pool
-                    .zadd(ns.live_set(), only_existing, None::<Ordering>, false, false, score)
+                    .zadd(
+                        ns.live_set(),
+                        only_existing,
+                        None::<Ordering>,
+                        false,
+                        false,
+                        score,
+                    )
                     .await
                     .map_err(err)?;
             }
@@ -236,12 +256,13 @@ impl SessionIndex {
                 Ok((removed as u64, 0))
             }
             SessionIndex::Sql(db) => {
-                let entries =
-                    sqlx::query("DELETE FROM session_index WHERE skey NOT IN (SELECT skey FROM sessions)")
-                        .execute(db)
-                        .await
-                        .map_err(err)?
-                        .rows_affected();
+                let entries = sqlx::query(
+                    "DELETE FROM session_index WHERE skey NOT IN (SELECT skey FROM sessions)",
+                )
+                .execute(db)
+                .await
+                .map_err(err)?
+                .rows_affected();
                 let history = sqlx::query("DELETE FROM session_ends WHERE ended_at < $1")
                     .bind(now_ms / 1000 - history_secs)
                     .execute(db)

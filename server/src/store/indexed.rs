@@ -106,7 +106,11 @@ impl SessionStore for Indexed<Backend> {
         self.inner.create(record).await?;
         if let Some(owner) = owner(record) {
             let key = record.id.to_string();
-            if let Err(err) = self.index.add(&key, &owner.user_id, owner.last_seen_ms).await {
+            if let Err(err) = self
+                .index
+                .add(&key, &owner.user_id, owner.last_seen_ms)
+                .await
+            {
                 self.inner.delete(&record.id).await.ok();
                 return Err(backend(err));
             }

@@ -27,8 +27,8 @@ pub use redis::RedisSessions;
 pub use sql::SqlSessions;
 
 use app::ssr::auth::AUTH_KEY;
-use serde::Deserialize;
 pub use app::ssr::registry::SessionGone;
+use serde::Deserialize;
 use tower_sessions::session::Record;
 
 /// The store the request path uses.

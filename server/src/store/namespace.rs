@@ -46,4 +46,3 @@ impl Namespace {
         format!("{}:events", self.0)
     }
 }
-

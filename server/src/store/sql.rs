@@ -55,7 +55,9 @@ impl SqlSessions {
 #[async_trait]
 impl SessionStore for SqlSessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let (user, gen) = owner(record).map(|o| (Some(o.user_id), o.gen)).unwrap_or_default();
+        let (user, gen) = owner(record)
+            .map(|o| (Some(o.user_id), o.gen))
+            .unwrap_or_default();
         let data = encode(record)?;
         loop {
             let inserted = sqlx::query(
@@ -80,7 +82,9 @@ impl SessionStore for SqlSessions {
 
     /// Update-only: a record that is gone (ended while this request was in flight) stays gone.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let (user, gen) = owner(record).map(|o| (Some(o.user_id), o.gen)).unwrap_or_default();
+        let (user, gen) = owner(record)
+            .map(|o| (Some(o.user_id), o.gen))
+            .unwrap_or_default();
         let updated = sqlx::query(
             "UPDATE sessions SET record = $1, expires_at = $2, user_id = $3, gen = $4 WHERE skey = $5",
         )

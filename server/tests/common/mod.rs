@@ -455,7 +455,12 @@ pub struct HeldRequest {
 
 impl TestServer {
     /// Starts `POST /api/{endpoint}` with the session cookie and holds its body back.
-    pub async fn held_post(&self, endpoint: &str, form: &[(&str, &str)], cookie: &str) -> HeldRequest {
+    pub async fn held_post(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        cookie: &str,
+    ) -> HeldRequest {
         use tokio::io::AsyncWriteExt;
         let mut body = serde_urlencoded(form).into_bytes();
         if body.is_empty() {
