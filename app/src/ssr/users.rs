@@ -172,12 +172,23 @@ impl Users {
 
     /// Looks an account up by (normalised) email.
     pub async fn find_by_email(&self, email: &str) -> Result<Option<User>, sqlx::Error> {
-        let row = sqlx::query(
+        self.find_one(
             "SELECT id, email, password_hash, role, disabled FROM users WHERE email = $1",
+            email,
         )
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await?;
+        .await
+    }
+
+    /// The account a query over one value finds (and remembers that it exists).
+    async fn find_one(
+        &self,
+        query: &'static str,
+        value: &str,
+    ) -> Result<Option<User>, sqlx::Error> {
+        let row = sqlx::query(query)
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|row| {
             let role: String = row.try_get("role")?;
             Ok(User {
@@ -205,19 +216,14 @@ impl Users {
             .await
     }
 
-    /// Looks an account up by id.
+    /// Looks an account up by id (one query: re-authentication and every sensitive action
+    /// read the account this way).
     pub async fn find_by_id(&self, id: &str) -> Result<Option<User>, sqlx::Error> {
-        let row = sqlx::query("SELECT email FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            Some(row) => {
-                self.find_by_email(&row.try_get::<String, _>("email")?)
-                    .await
-            }
-            None => Ok(None),
-        }
+        self.find_one(
+            "SELECT id, email, password_hash, role, disabled FROM users WHERE id = $1",
+            id,
+        )
+        .await
     }
 
     /// Checks `password` against the account's current password.
