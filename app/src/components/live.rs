@@ -79,7 +79,17 @@ fn report_activity() {
     use wasm_bindgen::{closure::Closure, JsCast};
 
     let last = Rc::new(Cell::new(0.0f64));
-    let on_input = Closure::<dyn FnMut()>::new(move || {
+    let on_input = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+        // A click on a button or a link starts a request of its own, which is activity
+        // already; a touch sent beside it would race it (a re-authentication, say).
+        let starts_its_own = event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("button, a").ok().flatten())
+            .is_some();
+        if event.type_() == "pointerdown" && starts_its_own {
+            return;
+        }
         let now = js_sys::Date::now();
         if now - last.get() >= 1000.0 {
             last.set(now);
