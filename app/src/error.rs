@@ -17,6 +17,10 @@ pub enum ErrorCode {
     BadRequest,
     /// No valid session, or wrong credentials (401).
     Unauthorized,
+    /// The request carried a session id that another request of the same browser had just
+    /// replaced (401); the browser holds the new one, so the page ignores this and the user
+    /// may simply try again.
+    SessionMoved,
     /// Signed in, but not allowed (403).
     Forbidden,
     /// Allowed only after the password is entered again (403).
@@ -38,7 +42,7 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::BadRequest => 400,
-            ErrorCode::Unauthorized => 401,
+            ErrorCode::Unauthorized | ErrorCode::SessionMoved => 401,
             ErrorCode::Forbidden | ErrorCode::ReauthRequired => 403,
             ErrorCode::Timeout => 408,
             ErrorCode::TooLarge => 413,
@@ -82,6 +86,14 @@ impl ApiError {
             reason: Some(reason),
             ..Self::new(ErrorCode::Unauthorized, reason.message())
         }
+    }
+
+    /// 401 for a request with an id that was just regenerated (see [`ErrorCode::SessionMoved`]).
+    pub fn session_moved() -> Self {
+        Self::new(
+            ErrorCode::SessionMoved,
+            "Your sign-in was renewed while this request was on its way. Please try again.",
+        )
     }
 
     /// 403 until the user enters their password again.

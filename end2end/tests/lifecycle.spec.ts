@@ -76,6 +76,8 @@ test('a stolen remember-me token is detected and ends everything', async ({ brow
   await forgetSessionCookie(thief);
   await thiefPage.goto('/');
   await expect(thiefPage.getByTestId('me-email')).toHaveText(USER.email);
+  await hydrated(thiefPage);
+  await live(thiefPage);
 
   // The victim's browser comes back with its (replayed) token: theft.
   await forgetSessionCookie(context);

@@ -155,6 +155,7 @@ impl Hallpass {
             leptos: config.leptos_options(),
             sessions: Sessions {
                 store,
+                registry: state.registry.clone(),
                 expiry: Expiry::OnInactivity(time::Duration::hours(8)),
             },
             cleanup,

@@ -6,7 +6,7 @@ use app::{
         auth::{AuthState, AUTH_KEY},
         clock::Clock,
         events::{Event, EventBus},
-        registry::{RegistryError, SessionRegistry},
+        registry::{Gone, RegistryError, SessionRegistry},
     },
 };
 use async_trait::async_trait;
@@ -99,10 +99,23 @@ impl SessionRegistry for Registry {
             .map_err(failed)
     }
 
-    async fn take(&self, key: &str) -> Result<bool, RegistryError> {
+    async fn take(&self, user_id: &str, key: &str) -> Result<bool, RegistryError> {
         let Ok(id) = key.parse::<Id>() else {
             return Ok(false);
         };
+        // First, as with an end: a straggler that finds the record gone a moment later must
+        // know it was replaced, not redeem a remember-me token instead.
+        self.store
+            .index()
+            .record_end(
+                key,
+                user_id,
+                Gone::Regenerated,
+                self.clock.now(),
+                self.history_secs,
+            )
+            .await
+            .map_err(failed)?;
         self.store.take(&id).await.map_err(failed)
     }
 
@@ -117,7 +130,13 @@ impl SessionRegistry for Registry {
         // learn that it was ended (and not, say, redeem a remember-me token instead).
         self.store
             .index()
-            .record_end(key, user_id, reason, self.clock.now(), self.history_secs)
+            .record_end(
+                key,
+                user_id,
+                Gone::Ended(reason),
+                self.clock.now(),
+                self.history_secs,
+            )
             .await
             .map_err(failed)?;
         let live = self
@@ -137,7 +156,11 @@ impl SessionRegistry for Registry {
         self.store.index().keys_of(user_id).await.map_err(failed)
     }
 
-    async fn end_reason(&self, key: &str) -> Result<Option<EndReason>, RegistryError> {
-        self.store.index().end_reason(key).await.map_err(failed)
+    async fn why_gone(&self, key: &str) -> Result<Option<Gone>, RegistryError> {
+        self.store
+            .index()
+            .why_gone(key, self.clock.now())
+            .await
+            .map_err(failed)
     }
 }

@@ -172,3 +172,53 @@ on_both_stores!(
         assert_eq!(with_token(&s, &token).await.status(), 401);
     }
 );
+
+on_every_store!(
+    a_straggler_with_a_regenerated_id_does_not_redeem_the_token,
+    |s: TestServer| async move {
+        // A request the browser sent just before a re-authentication's answer came back
+        // carries the old id and the remember-me token. Redeeming the token would start a
+        // second, unconfirmed session whose cookie could land after the fresh one.
+        let (old, token) = remembered_login(&s).await;
+        let res = s
+            .post("reauth", &[("password", PASSWORD)], Some(&old))
+            .await;
+        assert_eq!(res.status(), 200);
+        let fresh = session_cookie(&res).unwrap().0;
+
+        let res = s
+            .post_raw(
+                "me",
+                &[],
+                &format!("__Host-hallpass={old}; {REMEMBER}={token}"),
+                USER_AGENT,
+            )
+            .await;
+        assert_eq!(res.status(), 401, "the old id is not signed in");
+        assert!(
+            session_cookie(&res).is_none(),
+            "no cookie is set: the browser already holds the fresh one"
+        );
+        assert!(remember_cookie(&res).is_none(), "the token is not used");
+        assert_eq!(json(res).await["code"], "SESSION_MOVED");
+        let res = s.post("me", &[], Some(&fresh)).await;
+        assert_eq!(res.status(), 200, "the fresh session is untouched");
+        assert_eq!(
+            s.hallpass
+                .state()
+                .registry
+                .sessions_of(&json(res).await["user_id"].as_str().unwrap().to_owned())
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "and it is the only one"
+        );
+
+        // The browser really lost the fresh cookie: the token still brings it back once the
+        // moment has passed.
+        s.advance(61);
+        let res = with_token(&s, &token).await;
+        assert_eq!(res.status(), 200);
+    }
+);

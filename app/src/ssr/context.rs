@@ -156,9 +156,10 @@ async fn confirm_rights(state: &ServerState, principal: &Principal) -> Result<()
             let ended = match current_key()? {
                 Some(key) => state
                     .registry
-                    .end_reason(&key)
+                    .why_gone(&key)
                     .await
-                    .map_err(store_unavailable)?,
+                    .map_err(store_unavailable)?
+                    .and_then(super::registry::Gone::reason),
                 None => None,
             };
             Err(ApiError::ended(

@@ -33,6 +33,53 @@ impl From<SessionGone> for tower_sessions::session_store::Error {
     }
 }
 
+/// Why an id no longer names a live session, as recorded when it stopped doing so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gone {
+    /// Ended on purpose (a sign-out, a revocation, a policy rule): the browser is told why,
+    /// its cookie is removed, and its remember-me token does not bring the session back.
+    Ended(EndReason),
+    /// Replaced by a new id in the last [`Gone::REGENERATED_SECS`] seconds (a sign-in over it,
+    /// a re-authentication, a privilege change). A request still carrying the old id is a
+    /// straggler of the browser that holds the new one: it is refused without touching that
+    /// browser's cookies, and its remember-me token is not redeemed (a second session whose
+    /// cookie could land after the new one).
+    Regenerated,
+}
+
+impl Gone {
+    /// How long an old id is known as regenerated: longer than any request may take to
+    /// arrive (headers and body are each cut off after seconds). After that a request with
+    /// the old id is a browser that lost the new cookie, and its remember-me token may
+    /// bring it back.
+    pub const REGENERATED_SECS: i64 = 60;
+
+    /// What the stores record: an end reason's code, or `regenerated`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Gone::Ended(reason) => reason.code(),
+            Gone::Regenerated => "regenerated",
+        }
+    }
+
+    /// Reads back a recorded code, given when it was recorded and the time now (Unix
+    /// seconds): a regeneration is forgotten after [`Gone::REGENERATED_SECS`].
+    pub fn recorded(code: &str, at: i64, now: i64) -> Option<Self> {
+        if code == "regenerated" {
+            return (now - at <= Self::REGENERATED_SECS).then_some(Gone::Regenerated);
+        }
+        EndReason::from_code(code).map(Gone::Ended)
+    }
+
+    /// The end reason, if the session was ended on purpose.
+    pub fn reason(self) -> Option<EndReason> {
+        match self {
+            Gone::Ended(reason) => Some(reason),
+            Gone::Regenerated => None,
+        }
+    }
+}
+
 /// Lists and ends sessions by user, without scanning the store. Sessions are named by their
 /// storage key (the hash of the id), never by the cookie value.
 #[async_trait]
@@ -66,9 +113,10 @@ pub trait SessionRegistry: Send + Sync + std::fmt::Debug {
     /// request, on every instance); returns the new one.
     async fn bump_generation(&self, user_id: &str) -> Result<i64, RegistryError>;
 
-    /// Deletes a session without recording an end (it is being replaced by a regenerated
-    /// id); whether it was still there.
-    async fn take(&self, key: &str) -> Result<bool, RegistryError>;
+    /// Deletes a session of `user_id` that is being replaced by a regenerated id, recording
+    /// it as [`Gone::Regenerated`] first (unless an end was recorded already: the stronger
+    /// word stands); whether it was still there.
+    async fn take(&self, user_id: &str, key: &str) -> Result<bool, RegistryError>;
 
     /// Every storage key indexed under the user, live or not (a session outdated by its
     /// generation still has its key here, so a sweep can record why it ended).
@@ -79,8 +127,8 @@ pub trait SessionRegistry: Send + Sync + std::fmt::Debug {
     async fn end(&self, user_id: &str, key: &str, reason: EndReason)
         -> Result<bool, RegistryError>;
 
-    /// Why a session ended, if it ended recently.
-    async fn end_reason(&self, key: &str) -> Result<Option<EndReason>, RegistryError>;
+    /// Why an id no longer names a live session, if that was recorded recently.
+    async fn why_gone(&self, key: &str) -> Result<Option<Gone>, RegistryError>;
 
     /// Ends every session of the user except `keep` (every key in the user's index, so a
     /// session outdated by its generation is recorded as ended too); returns how many were

@@ -2,7 +2,7 @@
 //! sets scored by last activity) or in SQL tables. Signing a user out everywhere reads one
 //! user's entries, never the whole store.
 use super::Namespace;
-use app::model::EndReason;
+use app::ssr::registry::Gone;
 use fred::{
     prelude::{Expiration, KeysInterface, Pool, SortedSetsInterface},
     types::{sorted_sets::Ordering, SetOptions},
@@ -274,36 +274,47 @@ impl SessionIndex {
         }
     }
 
-    /// Remembers for `keep_secs` why a session ended.
+    /// Remembers for `keep_secs` why a session stopped: an end overwrites whatever was
+    /// recorded; a regeneration never overwrites an end (`NX` / `DO NOTHING`).
     pub async fn record_end(
         &self,
         key: &str,
         user_id: &str,
-        reason: EndReason,
+        gone: Gone,
         now: i64,
         keep_secs: i64,
     ) -> IndexResult<()> {
+        let overwrite = matches!(gone, Gone::Ended(_));
         match self {
             SessionIndex::Redis(pool, ns) => {
-                let _: () = pool
+                let keep = match gone {
+                    Gone::Ended(_) => keep_secs,
+                    Gone::Regenerated => Gone::REGENERATED_SECS + 1,
+                };
+                let _: Option<String> = pool
                     .set(
                         ns.ended_key(key),
-                        reason.code(),
-                        Some(Expiration::EX(keep_secs)),
-                        None,
+                        format!("{}@{now}", gone.code()),
+                        Some(Expiration::EX(keep)),
+                        (!overwrite).then_some(SetOptions::NX),
                         false,
                     )
                     .await
                     .map_err(err)?;
             }
             SessionIndex::Sql(db) => {
-                sqlx::query(
+                let conflict = if overwrite {
+                    "DO UPDATE SET reason = excluded.reason, ended_at = excluded.ended_at"
+                } else {
+                    "DO NOTHING"
+                };
+                sqlx::query(&format!(
                     "INSERT INTO session_ends (skey, user_id, reason, ended_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (skey) DO UPDATE SET reason = excluded.reason, ended_at = excluded.ended_at",
-                )
+                     ON CONFLICT (skey) {conflict}"
+                ))
                 .bind(key)
                 .bind(user_id)
-                .bind(reason.code())
+                .bind(gone.code())
                 .bind(now)
                 .execute(db)
                 .await
@@ -318,19 +329,28 @@ impl SessionIndex {
         Ok(())
     }
 
-    /// Why a session ended, if it ended within the last day.
-    pub async fn end_reason(&self, key: &str) -> IndexResult<Option<EndReason>> {
-        let code: Option<String> = match self {
-            SessionIndex::Redis(pool, ns) => pool.get(ns.ended_key(key)).await.map_err(err)?,
-            SessionIndex::Sql(db) => sqlx::query("SELECT reason FROM session_ends WHERE skey = $1")
-                .bind(key)
-                .fetch_optional(db)
-                .await
-                .map_err(err)?
-                .map(|row| row.try_get::<String, _>(0))
-                .transpose()
-                .map_err(err)?,
+    /// Why an id stopped naming a live session, if that was recorded recently enough (`now`
+    /// in Unix seconds: a regeneration is forgotten after [`Gone::REGENERATED_SECS`]).
+    pub async fn why_gone(&self, key: &str, now: i64) -> IndexResult<Option<Gone>> {
+        let recorded: Option<(String, i64)> = match self {
+            SessionIndex::Redis(pool, ns) => {
+                let value: Option<String> = pool.get(ns.ended_key(key)).await.map_err(err)?;
+                value.map(|v| match v.split_once('@') {
+                    Some((code, at)) => (code.to_owned(), at.parse().unwrap_or(now)),
+                    None => (v, now),
+                })
+            }
+            SessionIndex::Sql(db) => {
+                sqlx::query("SELECT reason, ended_at FROM session_ends WHERE skey = $1")
+                    .bind(key)
+                    .fetch_optional(db)
+                    .await
+                    .map_err(err)?
+                    .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
+                    .transpose()
+                    .map_err(err)?
+            }
         };
-        Ok(code.and_then(|c| EndReason::from_code(&c)))
+        Ok(recorded.and_then(|(code, at)| Gone::recorded(&code, at, now)))
     }
 }
