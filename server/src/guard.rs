@@ -2,7 +2,7 @@
 //! allowed by the policy (idle, absolute lifetime, fingerprint), restores sessions from
 //! remember-me tokens, says why a session ended, and keeps signed-out visitors off protected
 //! pages.
-use crate::reply;
+use crate::{assets, reply};
 use app::{
     error::ApiError,
     model::EndReason,
@@ -44,11 +44,6 @@ const TOUCH_PATH: &str = "/api/touch";
 /// Where people sign in: never refused for stale or guessed session cookies.
 const SIGN_IN_PATHS: &[&str] = &["/login", "/api/login"];
 
-/// Whether a path is a static asset (never session-dependent, cacheable).
-fn is_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.ico"
-}
-
 /// What the guard concluded about the request's session.
 enum Verdict {
     /// A signed-in session, allowed by the policy.
@@ -86,10 +81,14 @@ pub async fn guard(State(state): State<ServerState>, mut req: Request, next: Nex
             ApiError::bad_request("Paths with . or .. segments or backslashes are not accepted."),
         );
     }
-    if is_asset(&path) {
+    let api = reply::is_api(&path);
+    if !api && !assets::is_read(req.method()) {
+        // Pages and assets are read-only: a PUT to a page is not a reason to sign in.
+        return assets::method_not_allowed();
+    }
+    if assets::is_asset(&path) {
         return next.run(req).await;
     }
-    let api = reply::is_api(&path);
     let (Some(session), client) = (
         req.extensions().get::<Session>().cloned(),
         req.extensions()

@@ -211,26 +211,30 @@ impl Hallpass {
                     live::events(axum::extract::State(live_state.clone()), req)
                 }),
             )
-            .leptos_routes_with_context(
-                &leptos,
-                generate_route_list(App),
-                move || {
-                    provide_context(state.clone());
-                    // The page's scripts carry this response's CSP nonce.
-                    let nonce = with_context::<http::request::Parts, _>(|p| {
-                        p.extensions.get::<CspNonce>().cloned()
-                    })
-                    .flatten();
-                    if let Some(CspNonce(nonce)) = nonce {
-                        provide_context(Nonce::from_value(nonce));
+            .leptos_routes_with_context(&leptos, generate_route_list(App), page_context(&state), {
+                let leptos = leptos.clone();
+                move || shell(leptos.clone())
+            })
+            .fallback({
+                // Assets from the site root; any other unknown path is a page: the app's
+                // not-found page, rendered with the same context (and CSP nonce) as the rest.
+                let not_found =
+                    leptos_axum::file_and_error_handler_with_context(page_context(&state), shell);
+                let site_root = leptos.site_root.clone();
+                move |uri: http::Uri,
+                      leptos: axum::extract::State<LeptosOptions>,
+                      req: axum::extract::Request| {
+                    let not_found = not_found.clone();
+                    let site_root = site_root.clone();
+                    async move {
+                        if crate::assets::is_asset(uri.path()) {
+                            crate::assets::serve(&site_root, req).await
+                        } else {
+                            not_found(uri, leptos, req).await
+                        }
                     }
-                },
-                {
-                    let leptos = leptos.clone();
-                    move || shell(leptos.clone())
-                },
-            )
-            .fallback(leptos_axum::file_and_error_handler(shell))
+                }
+            })
             .with_state(leptos);
         // One stack around the whole router, outermost first. (`Router::layer` would wrap
         // every route in every layer separately, and each request would clone that chain of
@@ -280,6 +284,21 @@ impl Hallpass {
         }
         crate::transport::serve(listener, self.router(), self.timeouts, shutdown_signal()).await?;
         Ok(())
+    }
+}
+
+/// What every page render gets: the server state, and this response's CSP nonce for its
+/// scripts.
+fn page_context(state: &ServerState) -> impl Fn() + Clone + Send + 'static {
+    let state = state.clone();
+    move || {
+        provide_context(state.clone());
+        let nonce =
+            with_context::<http::request::Parts, _>(|p| p.extensions.get::<CspNonce>().cloned())
+                .flatten();
+        if let Some(CspNonce(nonce)) = nonce {
+            provide_context(Nonce::from_value(nonce));
+        }
     }
 }
 

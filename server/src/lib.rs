@@ -8,6 +8,7 @@
 //! (cookie ↔ session record), [`guard`] (is the session signed in; protected pages),
 //! [`api_errors`] (typed errors → HTTP status), then the Leptos pages and server functions.
 pub mod api_errors;
+pub mod assets;
 pub mod bootstrap;
 pub mod cleanup;
 pub mod cli;
