@@ -25,6 +25,8 @@ pub enum ErrorCode {
     Forbidden,
     /// Allowed only after the password is entered again (403).
     ReauthRequired,
+    /// No such thing (404).
+    NotFound,
     /// The request took too long to arrive (408).
     Timeout,
     /// The request body is larger than any Hallpass request (413).
@@ -44,6 +46,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => 400,
             ErrorCode::Unauthorized | ErrorCode::SessionMoved => 401,
             ErrorCode::Forbidden | ErrorCode::ReauthRequired => 403,
+            ErrorCode::NotFound => 404,
             ErrorCode::Timeout => 408,
             ErrorCode::TooLarge => 413,
             ErrorCode::RateLimited => 429,
@@ -126,6 +129,11 @@ impl ApiError {
     /// 400 with the given message.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::BadRequest, message)
+    }
+
+    /// 404 with the given message.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
     }
 
     /// 401 with the given message.

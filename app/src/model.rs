@@ -141,12 +141,24 @@ impl EndReason {
 /// One entry of the audit trail (`/api/audit_events`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
+    /// The event's own id.
+    #[serde(default)]
+    pub id: String,
     /// Milliseconds since the Unix epoch.
     pub at_ms: i64,
     /// The user concerned, if known.
     pub user_id: Option<String>,
-    /// Short hash of the session id, never the id.
+    /// Short hash of the session id, never the id (the start of `session_key`).
     pub session_tag: Option<String>,
+    /// The session's storage key (the SHA-256 of its id), if the event is about a session.
+    #[serde(default)]
+    pub session_key: Option<String>,
+    /// For a regeneration: the storage key it replaced.
+    #[serde(default)]
+    pub from_session: Option<String>,
+    /// For a failed attempt: the account targeted (a user id, or `unknown:<keyed hash>`).
+    #[serde(default)]
+    pub target: Option<String>,
     /// Client IP.
     pub ip: Option<String>,
     /// Client User-Agent.
@@ -155,6 +167,18 @@ pub struct AuditRecord {
     pub kind: String,
     /// Details.
     pub reason: Option<String>,
+}
+
+/// A session's story: its events and those of the sessions it was regenerated from or into,
+/// oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// Every event of the chain, oldest first.
+    pub events: Vec<AuditRecord>,
+    /// The storage keys of the chain, in the order they were issued.
+    pub keys: Vec<String>,
+    /// The user's other sessions with events in the same span (storage keys).
+    pub others: Vec<String>,
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -23,6 +23,129 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Print the audit trail, oldest first (for a SIEM, or a look at an incident).
+    AuditLog {
+        /// From when: Unix seconds, or a span back from now (`90m`, `24h`, `7d`).
+        #[arg(long, default_value = "24h", value_parser = parse_since)]
+        since: Since,
+        /// Only this account's events (and the failed attempts at it), by e-mail.
+        #[arg(long)]
+        user: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+        format: Format,
+    },
+}
+
+/// How `audit-log` prints.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// A point in time given on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Since {
+    /// Unix seconds.
+    At(i64),
+    /// This many seconds before now.
+    Ago(i64),
+}
+
+impl Since {
+    /// Unix seconds, given the time now.
+    pub fn resolve(self, now: i64) -> i64 {
+        match self {
+            Since::At(at) => at,
+            Since::Ago(secs) => now - secs,
+        }
+    }
+}
+
+/// `hallpass audit-log`: the trail since `since`, of one account if `user` is given, as JSON
+/// Lines on standard output (the same lines `GET /api/audit.jsonl` serves).
+pub async fn audit_log(config: &Config, since: Since, user: Option<&str>) -> anyhow::Result<()> {
+    use app::ssr::{
+        audit::{json_lines, Account, Audit, AuditQuery},
+        clock::Clock,
+        devices::Devices,
+        metrics::Metrics,
+        users::{connect, Users},
+    };
+    use std::io::Write;
+    let pool = connect(&config.database_url).await?;
+    let users = Users::new(pool.clone());
+    let devices = Devices::load(&pool).await?;
+    let clock = Clock::default();
+    let account = match user {
+        Some(email) => Some(
+            Account::find(&users, &devices, email)
+                .await
+                .map_err(|err| anyhow::anyhow!(err.message))?,
+        ),
+        None => None,
+    };
+    let audit = Audit::new(pool, clock.clone(), Metrics::default());
+    let mut since_ms = since.resolve(clock.now()).saturating_mul(1000);
+    let mut out = std::io::stdout().lock();
+    // Page by time, so a long trail streams out without being held in memory at once. A
+    // page ends inside a millisecond: the next starts at that millisecond again, skipping
+    // the events already printed.
+    const PAGE: i64 = 10_000;
+    let mut printed_at_last = std::collections::HashSet::new();
+    loop {
+        let page = audit
+            .recent(AuditQuery {
+                since_ms: Some(since_ms),
+                limit: PAGE,
+                ..AuditQuery::of(account.as_ref())
+            })
+            .await?;
+        let full = page.len() as i64 == PAGE;
+        let fresh: Vec<_> = page
+            .into_iter()
+            .filter(|e| !printed_at_last.contains(&e.id))
+            .collect();
+        out.write_all(json_lines(&fresh).as_bytes())?;
+        let Some(last) = fresh.last().map(|e| e.at_ms) else {
+            break;
+        };
+        if !full {
+            break;
+        }
+        if last != since_ms {
+            printed_at_last.clear();
+        }
+        printed_at_last.extend(
+            fresh
+                .iter()
+                .filter(|e| e.at_ms == last)
+                .map(|e| e.id.clone()),
+        );
+        since_ms = last;
+    }
+    Ok(())
+}
+
+fn parse_since(s: &str) -> Result<Since, String> {
+    let bad = || format!("`{s}` is neither Unix seconds nor a span like 90m, 24h or 7d");
+    if let Ok(at) = s.parse::<i64>() {
+        return (at >= 0).then_some(Since::At(at)).ok_or_else(bad);
+    }
+    let (number, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(scale)
+        .filter(|secs| *secs >= 0)
+        .map(Since::Ago)
+        .ok_or_else(bad)
 }
 
 /// `hallpass user …`
@@ -41,4 +164,19 @@ pub enum UserCommand {
 
 fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_since, Since};
+
+    #[test]
+    fn since_takes_unix_seconds_or_a_span() {
+        assert_eq!(parse_since("1700000000"), Ok(Since::At(1_700_000_000)));
+        assert_eq!(parse_since("90m"), Ok(Since::Ago(5400)));
+        assert_eq!(parse_since("7d"), Ok(Since::Ago(604_800)));
+        for bad in ["", "h", "-5", "5y", "99999999999999999d", "1.5h"] {
+            assert!(parse_since(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -9,9 +9,7 @@ use app::{
     policy::FingerprintMode,
     ssr::{
         audit::{AuditEvent, AuditKind},
-        auth::{
-            session_key, session_tag, AuthState, ClientInfo, Principal, SessionEnded, AUTH_KEY,
-        },
+        auth::{session_key, AuthState, ClientInfo, Principal, SessionEnded, AUTH_KEY},
         context::ServerState,
         cookies::{REMEMBER_COOKIE, SESSION_COOKIE},
         lifecycle::{end_current, end_everywhere, generation, save_auth, start_session},
@@ -237,6 +235,18 @@ async fn verdict(
         Some(Gone::Ended(reason)) => Some(reason),
         None => None,
     };
+    if let (Some(reason), Some(id)) = (ended, sent_id) {
+        // A stale tab, or a stolen cookie replayed: once per session and reason.
+        state
+            .audit
+            .record_once(
+                AuditEvent::new(AuditKind::EndedSessionUsed, None)
+                    .session(session_key(&id).to_string())
+                    .client(client)
+                    .reason(reason.code()),
+            )
+            .await;
+    }
     if let Some(reason) = ended.filter(|r| r.revokes_remember_me()) {
         if let Ok(Some(token)) = REMEMBER_COOKIE.read(headers) {
             state
@@ -310,14 +320,16 @@ async fn enforce(
         if policy.fingerprint_mode == FingerprintMode::Strict {
             Some(EndReason::Fingerprint)
         } else {
-            let tag = session.id().map(|id| session_tag(&id));
             state
                 .audit
                 .record(
                     AuditEvent::new(AuditKind::FingerprintMismatch, Some(&auth.user_id))
-                        .session(tag)
+                        .session(session.id().map(|id| session_key(&id).to_string()))
                         .client(client)
-                        .reason("log only"),
+                        .reason(format!(
+                            "log only; bound to {} / {}",
+                            auth.ip, auth.user_agent
+                        )),
                 )
                 .await;
             // Logged once per change: the session now follows the new fingerprint.
@@ -332,7 +344,10 @@ async fn enforce(
     };
 
     if let Some(reason) = ended {
-        end_current(state, session, &auth, reason, client, None).await?;
+        // A mismatch says both clients: the one the session was bound to, the one here.
+        let note = (reason == EndReason::Fingerprint)
+            .then(|| format!("bound to {} / {}", auth.ip, auth.user_agent));
+        end_current(state, session, &auth, reason, client, note).await?;
         return Ok(Verdict::Ended(reason));
     }
     let due = now_ms - auth.last_used_ms() >= policy.touch_interval_ms();

@@ -211,6 +211,15 @@ impl Hallpass {
                     live::events(axum::extract::State(live_state.clone()), req)
                 }),
             )
+            .route(
+                "/api/audit.jsonl",
+                get({
+                    let state = state.clone();
+                    move |req: axum::extract::Request| {
+                        crate::export::audit_jsonl(axum::extract::State(state.clone()), req)
+                    }
+                }),
+            )
             .leptos_routes_with_context(&leptos, generate_route_list(App), page_context(&state), {
                 let leptos = leptos.clone();
                 move || shell(leptos.clone())

@@ -16,6 +16,7 @@ pub mod client;
 pub mod config;
 pub mod csrf;
 pub mod events;
+pub mod export;
 pub mod guard;
 pub mod headers;
 pub mod live;

@@ -53,6 +53,7 @@ pub async fn change_password(
         .record(
             AuditEvent::new(AuditKind::PasswordChanged, Some(&user_id))
                 .client(&client_info())
+                .session(current_key()?)
                 .reason(format!("{ended} other sessions ended")),
         )
         .await;

@@ -233,7 +233,11 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
     crate::ssr::lifecycle::regenerate(&state, &session()?, &auth).await?;
     state
         .audit
-        .record(AuditEvent::new(AuditKind::Reauth, Some(&auth.user_id)).client(&client))
+        .record(
+            AuditEvent::new(AuditKind::Reauth, Some(&auth.user_id))
+                .client(&client)
+                .session(current_key()?),
+        )
         .await;
     Ok(auth.me(&state.policy.current(), state.clock.now()))
 }

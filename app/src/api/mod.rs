@@ -3,11 +3,13 @@
 mod account;
 mod admin;
 mod auth;
+mod history;
 mod sessions;
 
 pub use account::*;
 pub use admin::*;
 pub use auth::*;
+pub use history::*;
 pub use sessions::*;
 
 /// Endpoints a page calls on its own (refetching lists after live events, checking whether
@@ -22,5 +24,7 @@ pub const BACKGROUND_ENDPOINTS: &[&str] = &[
     "/api/admin_sessions",
     "/api/policy_dry_run",
     "/api/audit_events",
+    "/api/session_timeline",
+    "/api/my_session_timeline",
     "/api/events",
 ];

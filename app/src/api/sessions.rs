@@ -1,7 +1,7 @@
 //! Listing and ending sessions: your own, and (for admins) everyone's.
 use crate::{
     error::ApiError,
-    model::{AuditRecord, Dashboard, DryRun, SessionInfo},
+    model::{Dashboard, DryRun, SessionInfo},
 };
 use leptos::prelude::*;
 
@@ -242,35 +242,4 @@ pub async fn policy_dry_run(
         would_end,
         total: sessions.len(),
     })
-}
-
-/// The newest audit events (admin), optionally of one user.
-#[server(prefix = "/api", endpoint = "audit_events")]
-pub async fn audit_events(
-    limit: Option<i64>,
-    email: Option<String>,
-) -> Result<Vec<AuditRecord>, ApiError> {
-    use crate::ssr::{context::*, users::normalize_email};
-    let state = server_state()?;
-    require_admin()?;
-    let user_id = match email.filter(|e| !e.is_empty()) {
-        Some(email) => {
-            let email = normalize_email(&email).map_err(ApiError::bad_request)?;
-            match state
-                .users
-                .find_by_email(&email)
-                .await
-                .map_err(db_unavailable)?
-            {
-                Some(user) => Some(user.id),
-                None => return Ok(Vec::new()),
-            }
-        }
-        None => None,
-    };
-    state
-        .audit
-        .recent(user_id.as_deref(), limit.unwrap_or(200).clamp(1, 1000))
-        .await
-        .map_err(db_unavailable)
 }

@@ -127,12 +127,14 @@ pub async fn failed(
 ) {
     let now = state.clock.now();
     let mut notes = vec![what.to_owned()];
-    if let (None, Attempt::SignIn { account, .. }) = (user_id, attempt) {
-        notes.push(format!(
-            "no such account ({})",
-            state.devices.keyed_tag(&normal(account))
-        ));
-    }
+    let target = match (user_id, attempt) {
+        (Some(user_id), _) => Some(user_id.to_owned()),
+        (None, Attempt::SignIn { account, .. }) => {
+            notes.push("no such account".to_owned());
+            Some(unknown_account(&state.devices, account))
+        }
+        (None, _) => None,
+    };
     for (key, free, _) in attempt.keys() {
         match state.throttle.confirm_failure(&key, now, free).await {
             Ok(Some(secs)) => notes.push(format!(
@@ -143,14 +145,23 @@ pub async fn failed(
             Err(err) => tracing::error!(%err, "could not read the attempt counters"),
         }
     }
-    state
-        .audit
-        .record(
-            AuditEvent::new(AuditKind::LoginFailed, user_id)
-                .client(client)
-                .reason(notes.join("; ")),
-        )
-        .await;
+    let mut event = AuditEvent::new(AuditKind::LoginFailed, user_id)
+        .client(client)
+        .reason(notes.join("; "));
+    if let Some(target) = target {
+        event = event.target(target);
+    }
+    if let Attempt::Reauth { session, .. } = attempt {
+        event = event.session(session.to_owned());
+    }
+    state.audit.record(event).await;
+}
+
+/// How the audit trail names an e-mail no account has: a keyed hash of it, normalised, so
+/// attempts at the same made-up account group together without the trail holding (or
+/// letting its reader confirm a guess of) what was typed.
+pub fn unknown_account(devices: &super::devices::Devices, email: &str) -> String {
+    format!("unknown:{}", devices.keyed_tag(&normal(email)))
 }
 
 /// After a success: counters are forgotten or refunded (see [`Settle`]).

@@ -1,8 +1,23 @@
 //! The audit trail: every sign-in, rejection and session end, in the SQL database. Never raw
-//! session ids or tokens: sessions appear as a short hash.
-use super::{auth::ClientInfo, clock::Clock, metrics::Metrics};
-use crate::model::AuditRecord;
+//! session ids or tokens: a session appears by its storage key (the SHA-256 of its id), which
+//! is also how the dashboard names it.
+//!
+//! Events chain: a sign-in or a remember-me restore names the session it started, every
+//! regeneration (re-authentication, privilege change, a sign-in over a live session) both the
+//! key it replaced (`from_session`) and the new one, and every end the key it ended. Following
+//! `from_session` back and forth gives a session's story from sign-in to end
+//! ([`Audit::timeline`]).
+use super::{
+    auth::{key_tag, ClientInfo},
+    clock::Clock,
+    metrics::Metrics,
+};
+use crate::model::{AuditRecord, Timeline};
 use sqlx::{AnyPool, Row};
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+};
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +38,7 @@ pub enum AuditKind {
     PolicyChanged,
     PasswordChanged,
     RoleChanged,
+    EndedSessionUsed,
 }
 
 impl AuditKind {
@@ -44,6 +60,7 @@ impl AuditKind {
             AuditKind::PolicyChanged => "policy_changed",
             AuditKind::PasswordChanged => "password_changed",
             AuditKind::RoleChanged => "role_changed",
+            AuditKind::EndedSessionUsed => "ended_session_used",
         }
     }
 }
@@ -55,8 +72,12 @@ pub struct AuditEvent<'a> {
     pub kind: AuditKind,
     /// The user concerned.
     pub user_id: Option<&'a str>,
-    /// Short hash of the session id.
-    pub session_tag: Option<String>,
+    /// The session's storage key.
+    pub session_key: Option<String>,
+    /// For a regeneration: the storage key it replaced.
+    pub from_session: Option<String>,
+    /// For a failed sign-in: the account it targeted (see [`AuditEvent::target`]).
+    pub target: Option<String>,
     /// The client, if the event came from a request.
     pub client: Option<&'a ClientInfo>,
     /// Details.
@@ -69,15 +90,30 @@ impl<'a> AuditEvent<'a> {
         Self {
             kind,
             user_id,
-            session_tag: None,
+            session_key: None,
+            from_session: None,
+            target: None,
             client: None,
             reason: None,
         }
     }
 
-    /// With the session's tag.
-    pub fn session(mut self, tag: impl Into<Option<String>>) -> Self {
-        self.session_tag = tag.into();
+    /// With the session's storage key.
+    pub fn session(mut self, key: impl Into<Option<String>>) -> Self {
+        self.session_key = key.into();
+        self
+    }
+
+    /// With the storage key a regeneration replaced.
+    pub fn from_session(mut self, key: impl Into<Option<String>>) -> Self {
+        self.from_session = key.into();
+        self
+    }
+
+    /// With the account a failed attempt targeted: a user id, or `unknown:<keyed hash>` for
+    /// an e-mail no account has (grouped without storing what was typed).
+    pub fn target(mut self, target: impl Into<String>) -> Self {
+        self.target = Some(target.into());
         self
     }
 
@@ -100,7 +136,14 @@ pub struct Audit {
     pool: AnyPool,
     clock: Clock,
     metrics: Metrics,
+    /// What [`Audit::record_once`] has recorded lately on this instance, so a replay loop
+    /// costs a set lookup, not a database write per request.
+    recorded_once: Arc<Mutex<HashSet<String>>>,
 }
+
+/// How many [`Audit::record_once`] entries an instance remembers before starting afresh (the
+/// database's unique index still holds them to once).
+const RECORDED_ONCE_MEMORY: usize = 10_000;
 
 impl Audit {
     /// The audit trail in `pool`'s database, counting every event in `metrics`.
@@ -109,29 +152,70 @@ impl Audit {
             pool,
             clock,
             metrics,
+            recorded_once: Arc::default(),
         }
     }
 
     /// Records an event. A failure is logged loudly but does not fail the user's action.
     pub async fn record(&self, event: AuditEvent<'_>) {
-        self.metrics.event(event.kind.as_str());
-        tracing::info!(kind = event.kind.as_str(), user = ?event.user_id, session = ?event.session_tag, reason = ?event.reason, "audit");
-        let result = sqlx::query(
-            "INSERT INTO audit_events (id, at_ms, user_id, session_tag, ip, user_agent, kind, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(self.clock.now_ms())
-        .bind(event.user_id)
-        .bind(event.session_tag)
-        .bind(event.client.map(|c| c.ip.clone()))
-        .bind(event.client.map(|c| c.user_agent.clone()))
-        .bind(event.kind.as_str())
-        .bind(event.reason)
-        .execute(&self.pool)
-        .await;
-        if let Err(err) = result {
+        if let Err(err) = self.insert(&event, false).await {
             tracing::error!(%err, kind = event.kind.as_str(), "AUDIT EVENT LOST: could not write to the database");
         }
+    }
+
+    /// Records an event unless one of its kind, session and reason is already recorded
+    /// (`ended_session_used`: a unique index makes it once per session and reason on every
+    /// instance, however often the cookie is replayed).
+    pub async fn record_once(&self, event: AuditEvent<'_>) {
+        let marker = format!(
+            "{}|{}|{}",
+            event.kind.as_str(),
+            event.session_key.as_deref().unwrap_or(""),
+            event.reason.as_deref().unwrap_or("")
+        );
+        {
+            let mut seen = self.recorded_once.lock().expect("audit memory lock");
+            if seen.len() >= RECORDED_ONCE_MEMORY {
+                seen.clear();
+            }
+            if !seen.insert(marker) {
+                return;
+            }
+        }
+        if let Err(err) = self.insert(&event, true).await {
+            tracing::error!(%err, kind = event.kind.as_str(), "AUDIT EVENT LOST: could not write to the database");
+        }
+    }
+
+    async fn insert(&self, event: &AuditEvent<'_>, once: bool) -> Result<(), sqlx::Error> {
+        let tag = event.session_key.as_deref().map(key_tag);
+        let sql = if once {
+            "INSERT INTO audit_events (id, at_ms, user_id, session_tag, ip, user_agent, kind, reason, session_key, from_session, target) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING"
+        } else {
+            "INSERT INTO audit_events (id, at_ms, user_id, session_tag, ip, user_agent, kind, reason, session_key, from_session, target) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        };
+        let inserted = sqlx::query(sql)
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(self.clock.now_ms())
+            .bind(event.user_id)
+            .bind(tag.clone())
+            .bind(event.client.map(|c| c.ip.clone()))
+            .bind(event.client.map(|c| c.user_agent.clone()))
+            .bind(event.kind.as_str())
+            .bind(event.reason.as_deref())
+            .bind(event.session_key.as_deref())
+            .bind(event.from_session.as_deref())
+            .bind(event.target.as_deref())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        if inserted > 0 {
+            self.metrics.event(event.kind.as_str());
+            tracing::info!(kind = event.kind.as_str(), user = ?event.user_id, session = ?tag, reason = ?event.reason, "audit");
+        }
+        Ok(())
     }
 
     /// Deletes events recorded before `before_ms`; how many.
@@ -143,32 +227,211 @@ impl Audit {
             .rows_affected())
     }
 
-    /// The newest events first, optionally only those of one user.
-    pub async fn recent(
-        &self,
-        user_id: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<AuditRecord>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT at_ms, user_id, session_tag, ip, user_agent, kind, reason FROM audit_events \
-             WHERE ($1 IS NULL OR user_id = $1) ORDER BY at_ms DESC LIMIT $2",
-        )
-        .bind(user_id)
-        .bind(limit)
+    /// The newest events first (or, with `since_ms`, the oldest since then first), of one
+    /// user or targeting one account when asked.
+    pub async fn recent(&self, query: AuditQuery<'_>) -> Result<Vec<AuditRecord>, sqlx::Error> {
+        let order = if query.since_ms.is_some() {
+            "ASC"
+        } else {
+            "DESC"
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM audit_events \
+             WHERE (($1 IS NULL AND $2 IS NULL) OR user_id = $1 OR target = $2) AND at_ms >= $3 \
+             ORDER BY at_ms {order}, id {order} LIMIT $4"
+        ))
+        .bind(query.user_id)
+        .bind(query.target)
+        .bind(query.since_ms.unwrap_or(0))
+        .bind(query.limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(AuditRecord {
-                    at_ms: row.try_get("at_ms")?,
-                    user_id: row.try_get("user_id")?,
-                    session_tag: row.try_get("session_tag")?,
-                    ip: row.try_get("ip")?,
-                    user_agent: row.try_get("user_agent")?,
-                    kind: row.try_get("kind")?,
-                    reason: row.try_get("reason")?,
-                })
-            })
-            .collect()
+        rows.iter().map(record).collect()
     }
+
+    /// The story of the session stored under `key`: every event of it and of the sessions it
+    /// was regenerated from or into, oldest first, and the user's other sessions active in
+    /// that span. With `owner`, only that user's events (a user asking about their own).
+    pub async fn timeline(&self, key: &str, owner: Option<&str>) -> Result<Timeline, sqlx::Error> {
+        const MAX_KEYS: usize = 64;
+        let mut keys = vec![key.to_owned()];
+        let mut events: Vec<AuditRecord> = Vec::new();
+        let mut next = 0;
+        while next < keys.len() && keys.len() <= MAX_KEYS {
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM audit_events WHERE session_key = $1 OR from_session = $1"
+            ))
+            .bind(&keys[next])
+            .fetch_all(&self.pool)
+            .await?;
+            next += 1;
+            for event in rows.iter().map(record) {
+                let event = event?;
+                // The owner sees their sessions' events, and those naming no user (a replay
+                // of one of their ended cookies), never another user's.
+                if owner.is_some() && event.user_id.is_some() && event.user_id.as_deref() != owner {
+                    continue;
+                }
+                for linked in [&event.session_key, &event.from_session]
+                    .into_iter()
+                    .flatten()
+                {
+                    if !keys.contains(linked) {
+                        keys.push(linked.clone());
+                    }
+                }
+                if !events.iter().any(|e| e.id == event.id) {
+                    events.push(event);
+                }
+            }
+        }
+        if owner.is_some() && !events.iter().any(|e| e.user_id.as_deref() == owner) {
+            return Ok(Timeline::default());
+        }
+        events.sort_by_key(|e| e.at_ms);
+        let mut ordered: Vec<String> = Vec::new();
+        for event in &events {
+            for key in [&event.from_session, &event.session_key]
+                .into_iter()
+                .flatten()
+            {
+                if !ordered.contains(key) {
+                    ordered.push(key.clone());
+                }
+            }
+        }
+        let mut others = Vec::new();
+        if let (Some(first), Some(last), Some(user)) = (
+            events.first(),
+            events.last(),
+            events.iter().find_map(|e| e.user_id.clone()),
+        ) {
+            let rows = sqlx::query(
+                "SELECT DISTINCT session_key FROM audit_events \
+                 WHERE user_id = $1 AND at_ms >= $2 AND at_ms <= $3 AND session_key IS NOT NULL",
+            )
+            .bind(&user)
+            .bind(first.at_ms)
+            .bind(last.at_ms)
+            .fetch_all(&self.pool)
+            .await?;
+            for row in rows {
+                let other: String = row.try_get(0)?;
+                if !ordered.contains(&other) && !others.contains(&other) {
+                    others.push(other);
+                }
+            }
+        }
+        Ok(Timeline {
+            events,
+            keys: ordered,
+            others,
+        })
+    }
+}
+
+/// Which events [`Audit::recent`] reads.
+#[derive(Clone, Copy, Debug)]
+pub struct AuditQuery<'a> {
+    /// Only events about this user, or (with `target`) targeting it.
+    pub user_id: Option<&'a str>,
+    /// Only failed attempts targeting this account (see [`AuditEvent::target`]).
+    pub target: Option<&'a str>,
+    /// Only events at or after this time, oldest first (else the newest first).
+    pub since_ms: Option<i64>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+impl<'a> AuditQuery<'a> {
+    /// The events of one account (all of them, when `None`).
+    pub fn of(account: Option<&'a Account>) -> Self {
+        match account {
+            Some(account) => Self {
+                user_id: account.user_id.as_deref(),
+                target: Some(&account.target),
+                ..Self::default()
+            },
+            None => Self::default(),
+        }
+    }
+}
+
+/// One person's events, as an admin names them by e-mail: those about their account, and
+/// the failed attempts at it (an e-mail no account has still finds the attempts made at it).
+#[derive(Clone, Debug)]
+pub struct Account {
+    /// The account's user id, when it exists.
+    pub user_id: Option<String>,
+    /// What failed attempts at it are recorded under (see [`AuditEvent::target`]).
+    pub target: String,
+}
+
+impl Account {
+    /// The account with this e-mail (400 for one that is not an e-mail address), looked up
+    /// in `users`; `devices` holds the key unknown e-mails are hashed with.
+    pub async fn find(
+        users: &super::users::Users,
+        devices: &super::devices::Devices,
+        email: &str,
+    ) -> Result<Self, crate::error::ApiError> {
+        let email =
+            super::users::normalize_email(email).map_err(crate::error::ApiError::bad_request)?;
+        let user = users
+            .find_by_email(&email)
+            .await
+            .map_err(super::context::db_unavailable)?;
+        Ok(match user {
+            Some(user) => Self {
+                user_id: Some(user.id.clone()),
+                target: user.id,
+            },
+            None => Self {
+                user_id: None,
+                target: super::attempts::unknown_account(devices, &email),
+            },
+        })
+    }
+}
+
+/// Events as JSON Lines (one object per line, what SIEMs ingest).
+pub fn json_lines(records: &[AuditRecord]) -> String {
+    let mut out = String::new();
+    for record in records {
+        if let Ok(line) = serde_json::to_string(record) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+impl Default for AuditQuery<'_> {
+    fn default() -> Self {
+        Self {
+            user_id: None,
+            target: None,
+            since_ms: None,
+            limit: 200,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, at_ms, user_id, session_tag, ip, user_agent, kind, reason, \
+                       session_key, from_session, target";
+
+fn record(row: &sqlx::any::AnyRow) -> Result<AuditRecord, sqlx::Error> {
+    Ok(AuditRecord {
+        id: row.try_get("id")?,
+        at_ms: row.try_get("at_ms")?,
+        user_id: row.try_get("user_id")?,
+        session_tag: row.try_get("session_tag")?,
+        ip: row.try_get("ip")?,
+        user_agent: row.try_get("user_agent")?,
+        kind: row.try_get("kind")?,
+        reason: row.try_get("reason")?,
+        session_key: row.try_get("session_key")?,
+        from_session: row.try_get("from_session")?,
+        target: row.try_get("target")?,
+    })
 }

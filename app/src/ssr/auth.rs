@@ -193,6 +193,15 @@ pub fn session_key(id: &Id) -> Id {
     Id(i128::from_le_bytes(bytes))
 }
 
+/// A session's storage key as the dashboards send it back (its `handle`): 400 unless it is
+/// one.
+pub fn parse_handle(handle: &str) -> Result<String, crate::error::ApiError> {
+    handle
+        .parse::<Id>()
+        .map(|id| id.to_string())
+        .map_err(|_| crate::error::ApiError::bad_request("That is not a session handle."))
+}
+
 /// A short, non-reversible tag for a session: the first 12 characters of its storage key,
 /// what logs and audit records carry.
 pub fn session_tag(id: &Id) -> String {

@@ -175,6 +175,28 @@ impl RememberTokens {
         )
     }
 
+    /// Records that the token with this selector last started (or was issued with) the
+    /// session stored under `key`, so the next session it starts names it in the audit trail.
+    pub async fn bind(&self, selector: &str, key: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE remember_tokens SET session_key = $2 WHERE selector = $1")
+            .bind(selector)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The session the token with this selector last started, if known.
+    pub async fn bound_session(&self, selector: &str) -> Result<Option<String>, sqlx::Error> {
+        Ok(sqlx::query_scalar::<_, Option<String>>(
+            "SELECT session_key FROM remember_tokens WHERE selector = $1",
+        )
+        .bind(selector)
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten())
+    }
+
     /// Whose token this selector names, if it exists.
     pub async fn owner_of(&self, selector: &str) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar("SELECT user_id FROM remember_tokens WHERE selector = $1")

@@ -432,14 +432,23 @@ pub async fn remember_tokens(s: &TestServer, email: &str) -> i64 {
         .unwrap()
 }
 
-/// The kinds of the newest audit events (up to 500).
-pub async fn audit_kinds(s: &TestServer) -> Vec<String> {
+/// The newest audit events, at most `limit`.
+pub async fn audit_events(s: &TestServer, limit: i64) -> Vec<app::model::AuditRecord> {
     s.hallpass
         .state()
         .audit
-        .recent(None, 500)
+        .recent(app::ssr::audit::AuditQuery {
+            limit,
+            ..Default::default()
+        })
         .await
         .unwrap()
+}
+
+/// The kinds of the newest audit events (up to 500).
+pub async fn audit_kinds(s: &TestServer) -> Vec<String> {
+    audit_events(s, 500)
+        .await
         .into_iter()
         .map(|e| e.kind)
         .collect()
