@@ -3,7 +3,7 @@ use crate::{
     components::{LiveTick, ReauthDialog},
     pages::{
         admin::AdminPage, devices::DevicesPage, home::HomePage, login::LoginPage,
-        not_found::NotFound, policy::PolicyPage,
+        not_found::NotFound, policy::PolicyPage, timeline::TimelinePage,
     },
 };
 use leptos::prelude::*;
@@ -56,6 +56,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sessions") view=DevicesPage/>
                     <Route path=path!("/admin") view=AdminPage/>
                     <Route path=path!("/admin/policy") view=PolicyPage/>
+                    <Route path=path!("/admin/sessions/:handle") view=|| view! { <TimelinePage mine=false/> }/>
+                    <Route path=path!("/sessions/:handle") view=|| view! { <TimelinePage mine=true/> }/>
                 </Routes>
             </Router>
         </ReauthDialog>

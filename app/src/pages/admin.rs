@@ -4,9 +4,7 @@ use crate::{
     api::{
         admin_revoke_all, admin_revoke_session, admin_revoke_user, admin_sessions, audit_events,
     },
-    components::{
-        follow_session_end, format_time, report, use_live_tick, use_reauth, AppHeader, Outcome,
-    },
+    components::{format_time, load_failed, report, use_live_tick, use_reauth, AppHeader, Outcome},
     model::{ActivitySample, SessionInfo},
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -133,6 +131,7 @@ pub fn AdminPage() -> impl IntoView {
                                                     <td>{format_time(s.created_at)}</td>
                                                     <td>{format_time(s.last_seen)}</td>
                                                     <td class="row-actions">
+                                                        <a class="button secondary" href=format!("/admin/sessions/{}", s.handle)>"Story"</a>
                                                         {(!s.current).then(|| view! {
                                                             <button type="button" class="secondary" on:click=move |_| act("session", Some(handle.clone()), None)>"Revoke"</button>
                                                         })}
@@ -146,26 +145,29 @@ pub fn AdminPage() -> impl IntoView {
                                 </div>
                             }.into_any()
                         }
-                        Err(err) => {
-                            follow_session_end(&err);
-                            view! { <p class="error" role="alert">{err.message}</p> }.into_any()
-                        }
+                        Err(err) => load_failed(err),
                     })}
                 </Transition>
             </section>
             <section class="card">
-                <h2>"History"</h2>
+                <div class="card-head">
+                    <h2>"History"</h2>
+                    <a href="/api/audit.jsonl" download="hallpass-audit.jsonl">"Export the last 24 h (JSON Lines)"</a>
+                </div>
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || audit.get().map(|result| match result {
                         Ok(events) => view! {
                             <div class="table-wrap">
                             <table data-testid="audit">
-                                <thead><tr><th>"Time"</th><th>"Event"</th><th>"IP"</th><th>"Details"</th></tr></thead>
+                                <thead><tr><th>"Time"</th><th>"Event"</th><th>"Session"</th><th>"IP"</th><th>"Details"</th></tr></thead>
                                 <tbody>
                                     {events.into_iter().map(|e| view! {
                                         <tr>
                                             <td>{format_time(e.at_ms / 1000)}</td>
                                             <td><code>{e.kind}</code></td>
+                                            <td>{e.session_key.map(|key| view! {
+                                                <a href=format!("/admin/sessions/{key}")><code>{key.chars().take(8).collect::<String>()}</code></a>
+                                            })}</td>
                                             <td>{e.ip.unwrap_or_default()}</td>
                                             <td>{e.reason.unwrap_or_default()}</td>
                                         </tr>

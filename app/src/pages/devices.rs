@@ -1,9 +1,7 @@
 //! My devices: the user's live sessions, live, with sign-out per device.
 use crate::{
     api::{my_sessions, revoke_other_sessions, revoke_session},
-    components::{
-        follow_session_end, format_time, report, use_live_tick, use_reauth, AppHeader, Outcome,
-    },
+    components::{format_time, load_failed, report, use_live_tick, use_reauth, AppHeader, Outcome},
     model::SessionInfo,
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -73,18 +71,18 @@ pub fn DevicesPage() -> impl IntoView {
                                                     {format!("{} · {} · started {} · last active {}", s.device, s.ip, format_time(s.created_at), format_time(s.last_seen))}
                                                 </div>
                                             </div>
-                                            {(!s.current).then(|| view! {
-                                                <button type="button" class="secondary" on:click=move |_| sign_out(handle.clone())>"Sign out"</button>
-                                            })}
+                                            <div class="row-actions">
+                                                <a class="button secondary" href=format!("/sessions/{}", s.handle)>"History"</a>
+                                                {(!s.current).then(|| view! {
+                                                    <button type="button" class="secondary" on:click=move |_| sign_out(handle.clone())>"Sign out"</button>
+                                                })}
+                                            </div>
                                         </li>
                                     }
                                 }).collect_view()}
                             </ul>
                         }.into_any(),
-                        Err(err) => {
-                            follow_session_end(&err);
-                            view! { <p class="error" role="alert">{err.message}</p> }.into_any()
-                        }
+                        Err(err) => load_failed(err),
                     })}
                 </Transition>
             </section>
