@@ -5,7 +5,7 @@ mod common;
 use common::{json, redis_url, PASSWORD, USER_AGENT};
 use reqwest::{header, redirect::Policy, Client};
 use std::{
-    net::TcpListener,
+    io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
     time::Duration,
 };
@@ -19,29 +19,42 @@ impl Drop for Process {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn spawn(database_url: &str, namespace: &str, port: u16) -> Process {
-    Process(
-        Command::new(env!("CARGO_BIN_EXE_hallpass"))
-            .arg("serve")
-            .env("HALLPASS_DATABASE_URL", database_url)
-            .env("HALLPASS_REDIS_URL", redis_url())
-            .env("HALLPASS_REDIS_NAMESPACE", namespace)
-            .env("HALLPASS_ADMIN_EMAIL", "admin@example.test")
-            .env("HALLPASS_ADMIN_PASSWORD", PASSWORD)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("hallpass starts"),
-    )
+/// Starts a process on a port the system picks (a port picked here and passed on could be
+/// taken by a parallel test's process before this one binds it); its base URL, read from the
+/// line it logs once it listens.
+fn spawn(database_url: &str, namespace: &str) -> (Process, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hallpass"))
+        .arg("serve")
+        .env("HALLPASS_DATABASE_URL", database_url)
+        .env("HALLPASS_REDIS_URL", redis_url())
+        .env("HALLPASS_REDIS_NAMESPACE", namespace)
+        .env("HALLPASS_ADMIN_EMAIL", "admin@example.test")
+        .env("HALLPASS_ADMIN_PASSWORD", PASSWORD)
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "warn,hallpass=info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("hallpass starts");
+    let stdout = child.stdout.take().unwrap();
+    let process = Process(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("the process logs where it listens")
+            .unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            let addr: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                .collect();
+            break format!("http://{addr}");
+        }
+    };
+    // Keep draining its output, so the process never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (process, base)
 }
 
 /// Waits until the process answers (it is ready when its port accepts a request).
@@ -105,16 +118,11 @@ async fn two_processes_on_postgres_and_redis() {
 async fn two_processes_share_sessions_listings_and_revocations(database_url: &str) {
     let database_url = database_url.to_owned();
     let namespace = format!("procs-{:016x}", rand::random::<u64>());
-    let (port_a, port_b) = (free_port(), free_port());
-    let _a = spawn(&database_url, &namespace, port_a);
-    let (a, b) = (
-        format!("http://127.0.0.1:{port_a}"),
-        format!("http://127.0.0.1:{port_b}"),
-    );
+    let (_a, a) = spawn(&database_url, &namespace);
     let client = Client::builder().redirect(Policy::none()).build().unwrap();
     ready(&client, &a).await;
     // B starts once A has created the first admin, so both use the same account.
-    let _b = spawn(&database_url, &namespace, port_b);
+    let (_b, b) = spawn(&database_url, &namespace);
     ready(&client, &b).await;
 
     let on_a = login(&client, &a, "admin@example.test").await;
