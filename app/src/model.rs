@@ -181,6 +181,94 @@ pub struct Timeline {
     pub others: Vec<String>,
 }
 
+/// One account in the admin list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRow {
+    /// Stable id.
+    pub user_id: String,
+    /// Sign-in e-mail.
+    pub email: String,
+    /// Its role.
+    pub role: Role,
+    /// Whether it may sign in.
+    pub disabled: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix milliseconds of the last sign-in or remember-me restore, if any is recorded.
+    pub last_sign_in_ms: Option<i64>,
+    /// Live sessions now.
+    pub live_sessions: usize,
+    /// Remember-me tokens now.
+    pub remember_tokens: i64,
+}
+
+/// A page of the admin account list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountPage {
+    /// This page's accounts.
+    pub accounts: Vec<AccountRow>,
+    /// How many accounts match the filter.
+    pub total: i64,
+    /// This page (from 0).
+    pub page: i64,
+    /// Accounts per page.
+    pub page_size: i64,
+}
+
+/// How the admin account list is sorted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountSort {
+    /// By e-mail.
+    #[default]
+    Email,
+    /// Newest first.
+    Newest,
+    /// Most recent sign-in first.
+    LastSignIn,
+    /// Admins first.
+    Role,
+}
+
+impl std::str::FromStr for AccountSort {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "" | "email" => Ok(Self::Email),
+            "newest" => Ok(Self::Newest),
+            "last_sign_in" => Ok(Self::LastSignIn),
+            "role" => Ok(Self::Role),
+            other => Err(format!(
+                "unknown sort {other:?}: expected email, newest, last_sign_in or role"
+            )),
+        }
+    }
+}
+
+/// What a change to an account would end, shown before it is confirmed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Impact {
+    /// The account.
+    pub email: String,
+    /// Live sessions that would end now.
+    pub live_sessions: usize,
+    /// Remember-me tokens that would stop working.
+    pub remember_tokens: i64,
+}
+
+/// A change made to an account: what it ended, and a one-time set-password link when one
+/// was issued (shown once, never stored in the clear).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountChange {
+    /// The account.
+    pub email: String,
+    /// Sessions that ended.
+    pub ended_sessions: usize,
+    /// The path of the set-password link (`/set-password?token=…`), if one was issued.
+    pub link: Option<String>,
+}
+
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::EndReason;

@@ -3,7 +3,8 @@ use crate::{
     components::{LiveTick, ReauthDialog},
     pages::{
         admin::AdminPage, devices::DevicesPage, home::HomePage, login::LoginPage,
-        not_found::NotFound, policy::PolicyPage, timeline::TimelinePage,
+        not_found::NotFound, policy::PolicyPage, set_password::SetPasswordPage,
+        timeline::TimelinePage, users::UsersPage,
     },
 };
 use leptos::prelude::*;
@@ -56,6 +57,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sessions") view=DevicesPage/>
                     <Route path=path!("/admin") view=AdminPage/>
                     <Route path=path!("/admin/policy") view=PolicyPage/>
+                    <Route path=path!("/admin/users") view=UsersPage/>
+                    <Route path=path!("/set-password") view=SetPasswordPage/>
                     <Route path=path!("/admin/sessions/:handle") view=|| view! { <TimelinePage mine=false/> }/>
                     <Route path=path!("/sessions/:handle") view=|| view! { <TimelinePage mine=true/> }/>
                 </Routes>

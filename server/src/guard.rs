@@ -30,7 +30,7 @@ use http::{
 use tower_sessions::{session::Error as SessionError, Session};
 
 /// Pages anyone may see.
-const PUBLIC_PAGES: &[&str] = &["/login"];
+const PUBLIC_PAGES: &[&str] = &["/login", "/set-password"];
 
 /// The page's report that the person clicked or typed: it moves an existing session's idle
 /// deadline and never starts one from a remember-me token. It is sent beside the action the

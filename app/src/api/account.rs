@@ -26,8 +26,7 @@ pub async fn change_password(
             CreateUserError::Invalid(msg) => ApiError::bad_request(msg),
             other => db_unavailable(other),
         })?;
-    let keep_others =
-        keep_other_sessions.is_some_and(|v| !matches!(v.as_str(), "false" | "0" | "off"));
+    let keep_others = super::checked(keep_other_sessions.as_deref());
     let session = session()?;
     let mut auth = AuthState {
         authenticated_at: state.clock.now(),

@@ -83,7 +83,7 @@ pub async fn login(
         append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
     }
     // The new token is issued first, so the session is stored bound to it from the start.
-    let token = if remember.is_some_and(|v| !matches!(v.as_str(), "false" | "0" | "off")) {
+    let token = if super::checked(remember.as_deref()) {
         Some(
             state
                 .remember

@@ -5,12 +5,19 @@ mod admin;
 mod auth;
 mod history;
 mod sessions;
+mod users;
 
 pub use account::*;
 pub use admin::*;
 pub use auth::*;
 pub use history::*;
 pub use sessions::*;
+pub use users::*;
+
+/// Reads a form checkbox: present and not `false`/`0`/`off` means yes.
+pub fn checked(value: Option<&str>) -> bool {
+    value.is_some_and(|v| !matches!(v, "false" | "0" | "off"))
+}
 
 /// Endpoints a page calls on its own (refetching lists after live events, checking whether
 /// its session is still alive, the expiry countdown, the dry run as a form is edited): the
@@ -24,6 +31,8 @@ pub const BACKGROUND_ENDPOINTS: &[&str] = &[
     "/api/admin_sessions",
     "/api/policy_dry_run",
     "/api/audit_events",
+    "/api/admin_users",
+    "/api/admin_user_impact",
     "/api/session_timeline",
     "/api/my_session_timeline",
     "/api/events",

@@ -24,6 +24,7 @@ pub fn AppHeader() -> impl IntoView {
                 <Suspense>
                     {move || user.get().and_then(Result::ok).filter(|u| u.role == Role::Admin).map(|_| view! {
                         {link("/admin", "Admin")}
+                        {link("/admin/users", "Users")}
                         {link("/admin/policy", "Policy")}
                     })}
                 </Suspense>

@@ -52,9 +52,11 @@ pub fn AdminPage() -> impl IntoView {
     let tick = use_live_tick();
     let reload = RwSignal::new(0u64);
     let dashboard = Resource::new(move || (tick.get(), reload.get()), |_| admin_sessions());
+    // `?email=…` (the Users page's "History"): that account's events only.
+    let query = leptos_router::hooks::use_query_map();
     let audit = Resource::new(
-        move || (tick.get(), reload.get()),
-        |_| audit_events(Some(50), None),
+        move || (tick.get(), reload.get(), query.read().get("email")),
+        |(_, _, email)| audit_events(Some(50), email),
     );
     let filter = RwSignal::new(String::new());
     let sort_by = RwSignal::new("active".to_owned());

@@ -5,4 +5,6 @@ pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod policy;
+pub mod set_password;
 pub mod timeline;
+pub mod users;

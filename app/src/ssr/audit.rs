@@ -39,6 +39,9 @@ pub enum AuditKind {
     PasswordChanged,
     RoleChanged,
     EndedSessionUsed,
+    AccountCreated,
+    PasswordReset,
+    AccountDeleted,
 }
 
 impl AuditKind {
@@ -61,6 +64,9 @@ impl AuditKind {
             AuditKind::PasswordChanged => "password_changed",
             AuditKind::RoleChanged => "role_changed",
             AuditKind::EndedSessionUsed => "ended_session_used",
+            AuditKind::AccountCreated => "account_created",
+            AuditKind::PasswordReset => "password_reset",
+            AuditKind::AccountDeleted => "account_deleted",
         }
     }
 }

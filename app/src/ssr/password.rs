@@ -27,13 +27,18 @@ fn hash_blocking(password: &str) -> String {
 }
 
 fn verify_blocking(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            argon2()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    match PasswordHash::new(hash) {
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        // An account without a usable password: as slow as a real check, and false.
+        Err(_) => {
+            if let Ok(dummy) = PasswordHash::new(&DUMMY_HASH) {
+                let _ = argon2().verify_password(password.as_bytes(), &dummy);
+            }
+            false
+        }
+    }
 }
 
 tokio::task_local! {

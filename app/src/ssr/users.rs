@@ -27,6 +27,10 @@ pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
     Ok(pool)
 }
 
+/// What an account without a password stores instead of a hash: no password verifies against
+/// it (it is not a PHC string).
+const UNUSABLE_PASSWORD: &str = "!unset";
+
 /// A stored user account.
 #[derive(Clone, Debug)]
 pub struct User {
@@ -137,12 +141,23 @@ impl Users {
         password: &str,
         role: Role,
     ) -> Result<User, CreateUserError> {
+        password::check_strength(password).map_err(CreateUserError::Invalid)?;
+        normalize_email(email).map_err(CreateUserError::Invalid)?;
+        let hash = password::hash(password.to_owned()).await;
+        self.insert(email, hash, role).await
+    }
+
+    async fn insert(
+        &self,
+        email: &str,
+        password_hash: String,
+        role: Role,
+    ) -> Result<User, CreateUserError> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or_default();
         let email = normalize_email(email).map_err(CreateUserError::Invalid)?;
-        password::check_strength(password).map_err(CreateUserError::Invalid)?;
         if self.find_by_email(&email).await?.is_some() {
             return Err(CreateUserError::Exists);
         }
@@ -151,7 +166,7 @@ impl Users {
             email,
             role,
             disabled: false,
-            password_hash: password::hash(password.to_owned()).await,
+            password_hash,
         };
         sqlx::query(
             "INSERT INTO users (id, email, password_hash, role, disabled, created_at) VALUES ($1, $2, $3, $4, 0, $5)",
@@ -168,6 +183,31 @@ impl Users {
             _ => CreateUserError::Database(err),
         })?;
         Ok(user)
+    }
+
+    /// Creates an account without a usable password (one is set with a one-time link).
+    pub async fn create_pending(&self, email: &str, role: Role) -> Result<User, CreateUserError> {
+        self.insert(email, UNUSABLE_PASSWORD.to_owned(), role).await
+    }
+
+    /// Makes the account's password unusable (a forced reset: a one-time link sets a new one).
+    pub async fn lock_password(&self, user_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(UNUSABLE_PASSWORD)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets that an account exists (it was deleted).
+    pub fn forget(&self, user_id: &str) {
+        self.known.lock().expect("known users lock").remove(user_id);
+    }
+
+    /// The database the accounts live in (for the account management queries).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// Looks an account up by (normalised) email.

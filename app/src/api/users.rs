@@ -1,0 +1,250 @@
+//! Accounts: the admin's list and changes (each change needs a fresh re-authentication and
+//! is audited with who made it), and the public end of a one-time set-password link.
+use crate::{
+    error::ApiError,
+    model::{AccountChange, AccountPage, CurrentUser, Impact},
+};
+use leptos::prelude::*;
+
+/// A page of accounts (admin): `filter` on the e-mail, `sort` (`email`, `newest`,
+/// `last_sign_in`, `role`), `page` from 0.
+#[server(prefix = "/api", endpoint = "admin_users")]
+pub async fn admin_users(
+    filter: Option<String>,
+    sort: Option<String>,
+    page: Option<i64>,
+) -> Result<AccountPage, ApiError> {
+    use crate::ssr::{accounts, context::*};
+    let state = server_state()?;
+    require_admin()?;
+    let sort = sort
+        .unwrap_or_default()
+        .parse()
+        .map_err(ApiError::bad_request)?;
+    accounts::list(
+        &state,
+        filter.as_deref().unwrap_or(""),
+        sort,
+        page.unwrap_or(0),
+    )
+    .await
+}
+
+/// What ending everything of the account with this e-mail would take with it (admin).
+#[server(prefix = "/api", endpoint = "admin_user_impact")]
+pub async fn admin_user_impact(email: String) -> Result<Impact, ApiError> {
+    use crate::ssr::{accounts, context::*};
+    let state = server_state()?;
+    require_admin()?;
+    let user = accounts::find(&state, &email).await?;
+    accounts::impact(&state, &user).await
+}
+
+/// Creates an account (admin, re-auth): with `password`, or, when `link` is set, with a
+/// one-time set-password link for the admin to hand over.
+#[server(prefix = "/api", endpoint = "admin_create_user")]
+pub async fn admin_create_user(
+    email: String,
+    role: String,
+    password: Option<String>,
+    link: Option<String>,
+) -> Result<AccountChange, ApiError> {
+    use crate::{
+        model::Role,
+        ssr::{accounts, audit::*, context::*, users::CreateUserError},
+    };
+    let state = server_state()?;
+    let admin = require_fresh_admin(&state).await?;
+    let role: Role = role.parse().map_err(ApiError::bad_request)?;
+    let with_link = crate::api::checked(link.as_deref());
+    let password = password.filter(|p| !p.is_empty());
+    let created = match (&password, with_link) {
+        (Some(password), false) => state.users.create(&email, password, role).await,
+        (None, true) => state.users.create_pending(&email, role).await,
+        (Some(_), true) => {
+            return Err(ApiError::bad_request(
+                "Give a password or ask for a link, not both.",
+            ))
+        }
+        (None, false) => {
+            return Err(ApiError::bad_request(
+                "Give an initial password, or ask for a set-password link.",
+            ))
+        }
+    };
+    let user = created.map_err(|err| match err {
+        CreateUserError::Invalid(message) => ApiError::bad_request(message),
+        CreateUserError::Exists => {
+            ApiError::bad_request("An account with that e-mail already exists.")
+        }
+        CreateUserError::Database(err) => db_unavailable(err),
+    })?;
+    let link = if with_link {
+        Some(accounts::issue_link(&state, &user.id, &admin.0.user_id).await?)
+    } else {
+        None
+    };
+    state
+        .audit
+        .record(
+            AuditEvent::new(AuditKind::AccountCreated, Some(&user.id))
+                .client(&client_info())
+                .reason(format!(
+                    "role {} by admin {}{}",
+                    role.as_str(),
+                    admin.0.email,
+                    if with_link {
+                        ", set-password link issued"
+                    } else {
+                        ""
+                    }
+                )),
+        )
+        .await;
+    Ok(AccountChange {
+        email: user.email,
+        ended_sessions: 0,
+        link: link.map(|token| format!("/set-password?token={token}")),
+    })
+}
+
+/// Sets an account's role and whether it is disabled (admin, re-auth). Every session and
+/// remember-me token of that user ends, so no old session carries the old (or the new)
+/// rights; not for the admin's own account, nor the last enabled admin.
+#[server(prefix = "/api", endpoint = "admin_set_access")]
+pub async fn admin_set_access(
+    email: String,
+    role: String,
+    disabled: Option<String>,
+) -> Result<usize, ApiError> {
+    use crate::{
+        model::{EndReason, Role},
+        ssr::{accounts, audit::*, context::*},
+    };
+    let state = server_state()?;
+    let admin = require_fresh_admin(&state).await?;
+    let role: Role = role.parse().map_err(ApiError::bad_request)?;
+    let disabled = crate::api::checked(disabled.as_deref());
+    let user = accounts::find(&state, &email).await?;
+    accounts::check_target(&admin.0.user_id, &user)?;
+    accounts::set_access(&state, &user, role, disabled).await?;
+    let (ended, _) =
+        crate::ssr::lifecycle::end_everywhere(&state, &user.id, None, EndReason::RoleChanged)
+            .await?;
+    state
+        .audit
+        .record(
+            AuditEvent::new(AuditKind::RoleChanged, Some(&user.id))
+                .client(&client_info())
+                .reason(format!(
+                    "role {} disabled {disabled} by admin {}; {ended} sessions ended",
+                    role.as_str(),
+                    admin.0.email
+                )),
+        )
+        .await;
+    Ok(ended)
+}
+
+/// Forces a password reset (admin, re-auth): the current password stops working, every
+/// session and token ends, and a one-time set-password link is returned for the user.
+#[server(prefix = "/api", endpoint = "admin_reset_password")]
+pub async fn admin_reset_password(email: String) -> Result<AccountChange, ApiError> {
+    use crate::{
+        model::EndReason,
+        ssr::{accounts, audit::*, context::*},
+    };
+    let state = server_state()?;
+    let admin = require_fresh_admin(&state).await?;
+    let user = accounts::find(&state, &email).await?;
+    accounts::check_target(&admin.0.user_id, &user)?;
+    state
+        .users
+        .lock_password(&user.id)
+        .await
+        .map_err(db_unavailable)?;
+    let (ended, _) =
+        crate::ssr::lifecycle::end_everywhere(&state, &user.id, None, EndReason::PasswordChanged)
+            .await?;
+    let token = accounts::issue_link(&state, &user.id, &admin.0.user_id).await?;
+    state
+        .audit
+        .record(
+            AuditEvent::new(AuditKind::PasswordReset, Some(&user.id))
+                .client(&client_info())
+                .reason(format!(
+                    "by admin {}; {ended} sessions ended, set-password link issued",
+                    admin.0.email
+                )),
+        )
+        .await;
+    Ok(AccountChange {
+        email: user.email,
+        ended_sessions: ended,
+        link: Some(format!("/set-password?token={token}")),
+    })
+}
+
+/// Deletes an account (admin, re-auth): the account goes first (nobody can sign in to it
+/// any more), then every session and token it had ends.
+#[server(prefix = "/api", endpoint = "admin_delete_user")]
+pub async fn admin_delete_user(email: String) -> Result<AccountChange, ApiError> {
+    use crate::{
+        model::EndReason,
+        ssr::{accounts, audit::*, context::*},
+    };
+    let state = server_state()?;
+    let admin = require_fresh_admin(&state).await?;
+    let user = accounts::find(&state, &email).await?;
+    accounts::check_target(&admin.0.user_id, &user)?;
+    accounts::delete(&state, &user).await?;
+    let (ended, _) =
+        crate::ssr::lifecycle::end_everywhere(&state, &user.id, None, EndReason::Revoked).await?;
+    state
+        .audit
+        .record(
+            AuditEvent::new(AuditKind::AccountDeleted, Some(&user.id))
+                .client(&client_info())
+                .reason(format!(
+                    "{} by admin {}; {ended} sessions ended",
+                    user.email, admin.0.email
+                )),
+        )
+        .await;
+    Ok(AccountChange {
+        email: user.email,
+        ended_sessions: ended,
+        link: None,
+    })
+}
+
+/// Sets a password with a one-time link (public): the link works once, within 24 hours;
+/// afterwards the user is signed in with a fresh session.
+#[server(prefix = "/api", endpoint = "set_password_with_link")]
+pub async fn set_password_with_link(
+    token: String,
+    new_password: String,
+) -> Result<CurrentUser, ApiError> {
+    use crate::ssr::{accounts, audit::*, context::*, lifecycle};
+    let state = server_state()?;
+    crate::ssr::password::check_strength(&new_password).map_err(ApiError::bad_request)?;
+    let user = accounts::redeem_link(&state, &token).await?;
+    let gen = lifecycle::generation(&state, &user.id).await?;
+    state
+        .users
+        .set_password(&user.id, &new_password)
+        .await
+        .map_err(|err| ApiError::bad_request(err.to_string()))?;
+    let client = client_info();
+    state
+        .audit
+        .record(
+            AuditEvent::new(AuditKind::PasswordChanged, Some(&user.id))
+                .client(&client)
+                .reason("set with a one-time link"),
+        )
+        .await;
+    let auth =
+        lifecycle::start_session(&state, &session()?, &user, &client, false, gen, None).await?;
+    Ok(auth.me(&state.policy.current(), state.clock.now()))
+}
