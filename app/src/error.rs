@@ -126,6 +126,11 @@ impl ApiError {
         )
     }
 
+    /// 403 with the given message.
+    pub fn forbidden_because(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
+    }
+
     /// 400 with the given message.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::BadRequest, message)

@@ -133,7 +133,10 @@ fn parse_since(s: &str) -> Result<Since, String> {
     if let Ok(at) = s.parse::<i64>() {
         return (at >= 0).then_some(Since::At(at)).ok_or_else(bad);
     }
-    let (number, unit) = s.split_at(s.len().saturating_sub(1));
+    let Some((at, _)) = s.char_indices().last() else {
+        return Err(bad());
+    };
+    let (number, unit) = s.split_at(at);
     let n: i64 = number.parse().map_err(|_| bad())?;
     let scale = match unit {
         "s" => 1,
@@ -175,7 +178,7 @@ mod tests {
         assert_eq!(parse_since("1700000000"), Ok(Since::At(1_700_000_000)));
         assert_eq!(parse_since("90m"), Ok(Since::Ago(5400)));
         assert_eq!(parse_since("7d"), Ok(Since::Ago(604_800)));
-        for bad in ["", "h", "-5", "5y", "99999999999999999d", "1.5h"] {
+        for bad in ["", "h", "-5", "5y", "99999999999999999d", "1.5h", "7д"] {
             assert!(parse_since(bad).is_err(), "{bad}");
         }
     }

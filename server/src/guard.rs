@@ -128,7 +128,7 @@ pub async fn guard(State(state): State<ServerState>, mut req: Request, next: Nex
             true
         }
         Verdict::Anonymous => false,
-        Verdict::Moved if sign_in => false,
+        Verdict::Moved if sign_in || PUBLIC_PAGES.contains(&path.as_str()) => false,
         Verdict::Moved if api => return reply::error(true, ApiError::session_moved()),
         // The browser holds the new id: the sign-in page, asked for with it, sends it home.
         Verdict::Moved => return no_store(Redirect::to("/login").into_response()),

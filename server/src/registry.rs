@@ -104,8 +104,10 @@ impl SessionRegistry for Registry {
             return Ok(false);
         };
         // First, as with an end: a straggler that finds the record gone a moment later must
-        // know it was replaced, not redeem a remember-me token instead.
-        self.store
+        // know it was replaced, not redeem a remember-me token instead. When an end is
+        // recorded already, the session is being ended: it is not taken over by a new id.
+        let marked = self
+            .store
             .index()
             .record_end(
                 key,
@@ -116,7 +118,30 @@ impl SessionRegistry for Registry {
             )
             .await
             .map_err(failed)?;
+        if !marked {
+            return Ok(false);
+        }
         self.store.take(&id).await.map_err(failed)
+    }
+
+    async fn record_end(
+        &self,
+        user_id: &str,
+        key: &str,
+        reason: EndReason,
+    ) -> Result<(), RegistryError> {
+        self.store
+            .index()
+            .record_end(
+                key,
+                user_id,
+                Gone::Ended(reason),
+                self.clock.now(),
+                self.history_secs,
+            )
+            .await
+            .map(|_| ())
+            .map_err(failed)
     }
 
     async fn end(
@@ -128,17 +153,7 @@ impl SessionRegistry for Registry {
         let id: Id = key.parse().map_err(failed)?;
         // The reason first: a request that finds the record gone a moment later must already
         // learn that it was ended (and not, say, redeem a remember-me token instead).
-        self.store
-            .index()
-            .record_end(
-                key,
-                user_id,
-                Gone::Ended(reason),
-                self.clock.now(),
-                self.history_secs,
-            )
-            .await
-            .map_err(failed)?;
+        self.record_end(user_id, key, reason).await?;
         let live = self
             .store
             .take_of(&id, Some(user_id))

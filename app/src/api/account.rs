@@ -16,14 +16,34 @@ pub async fn change_password(
     };
 
     let state = server_state()?;
+    // The password as it is before the rights are checked: the new one is written only over
+    // this one, so an admin's forced reset (or another change) landing while this request
+    // hashes is never overwritten.
+    let stamp = match principal() {
+        Some(p) => state
+            .users
+            .find_by_id(&p.0.user_id)
+            .await
+            .map_err(db_unavailable)?
+            .map(|user| user.password_stamp()),
+        None => None,
+    };
     let principal = require_fresh(&state).await?;
     let user_id = principal.0.user_id.clone();
+    let Some(stamp) = stamp.filter(|s| !s.is_unusable()) else {
+        return Err(ApiError::forbidden_because(
+            "An administrator reset this password: use the link you were given.",
+        ));
+    };
     let hashing = state.hashing.enter().await?;
     hashing
-        .hold(state.users.set_password(&user_id, &new_password))
+        .hold(state.users.set_password(&user_id, &new_password, &stamp))
         .await
         .map_err(|err| match err {
             CreateUserError::Invalid(msg) => ApiError::bad_request(msg),
+            CreateUserError::Changed => ApiError::forbidden_because(
+                "Your password was changed meanwhile (by you elsewhere, or reset by an administrator).",
+            ),
             other => db_unavailable(other),
         })?;
     let keep_others = super::checked(keep_other_sessions.as_deref());

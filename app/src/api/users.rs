@@ -74,7 +74,7 @@ pub async fn admin_create_user(
     };
     let user = created.map_err(|err| match err {
         CreateUserError::Invalid(message) => ApiError::bad_request(message),
-        CreateUserError::Exists => {
+        CreateUserError::Exists | CreateUserError::Changed => {
             ApiError::bad_request("An account with that e-mail already exists.")
         }
         CreateUserError::Database(err) => db_unavailable(err),
@@ -225,16 +225,36 @@ pub async fn set_password_with_link(
     token: String,
     new_password: String,
 ) -> Result<CurrentUser, ApiError> {
-    use crate::ssr::{accounts, audit::*, context::*, lifecycle};
+    use crate::{
+        model::EndReason,
+        ssr::{
+            accounts, audit::*, context::*, cookies::REMEMBER_COOKIE, lifecycle,
+            users::CreateUserError,
+        },
+    };
     let state = server_state()?;
     crate::ssr::password::check_strength(&new_password).map_err(ApiError::bad_request)?;
     let user = accounts::redeem_link(&state, &token).await?;
-    let gen = lifecycle::generation(&state, &user.id).await?;
     state
         .users
-        .set_password(&user.id, &new_password)
+        .set_password(&user.id, &new_password, &user.password_stamp())
         .await
-        .map_err(|err| ApiError::bad_request(err.to_string()))?;
+        .map_err(|err| match err {
+            CreateUserError::Invalid(message) => ApiError::bad_request(message),
+            // Deleted, or the password set otherwise, since the link was checked.
+            CreateUserError::Changed | CreateUserError::Exists => ApiError::bad_request(
+                "This link is no longer valid. Ask an administrator for a new one.",
+            ),
+            CreateUserError::Database(err) => db_unavailable(err),
+        })?;
+    // Whatever was signed in to this account before (someone who knew the old password) ends
+    // with it, and this browser's remember-me token of whoever used it before goes.
+    lifecycle::end_everywhere(&state, &user.id, None, EndReason::PasswordChanged).await?;
+    if let Ok(Some(old)) = REMEMBER_COOKIE.read(&request_headers()?) {
+        state.remember.revoke(&old).await.map_err(db_unavailable)?;
+        append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
+    }
+    let gen = lifecycle::generation(&state, &user.id).await?;
     let client = client_info();
     state
         .audit

@@ -30,22 +30,27 @@ fn link_hash(token: &str) -> String {
 /// stops working); only its hash is stored.
 pub async fn issue_link(state: &ServerState, user_id: &str, by: &str) -> Result<String, ApiError> {
     let token = hex::encode(rand::random::<[u8; 32]>());
-    let pool = state.users.pool();
-    sqlx::query("DELETE FROM password_links WHERE user_id = $1")
-        .bind(user_id)
-        .execute(pool)
-        .await
-        .map_err(db_unavailable)?;
-    sqlx::query(
-        "INSERT INTO password_links (hash, user_id, expires_at, created_by) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(link_hash(&token))
-    .bind(user_id)
-    .bind(state.clock.now() + LINK_LIFETIME_SECS)
-    .bind(by)
-    .execute(pool)
-    .await
-    .map_err(db_unavailable)?;
+    // In one transaction that first locks the account's row, so two links issued at once
+    // cannot both survive.
+    let mut tx = state.users.pool().begin().await.map_err(db_unavailable)?;
+    for (sql, bind_token) in [
+        ("UPDATE users SET id = id WHERE id = $1", false),
+        ("DELETE FROM password_links WHERE user_id = $1", false),
+        (
+            "INSERT INTO password_links (user_id, hash, expires_at, created_by) VALUES ($1, $2, $3, $4)",
+            true,
+        ),
+    ] {
+        let mut query = sqlx::query(sql).bind(user_id);
+        if bind_token {
+            query = query
+                .bind(link_hash(&token))
+                .bind(state.clock.now() + LINK_LIFETIME_SECS)
+                .bind(by);
+        }
+        query.execute(&mut *tx).await.map_err(db_unavailable)?;
+    }
+    tx.commit().await.map_err(db_unavailable)?;
     Ok(token)
 }
 

@@ -260,12 +260,14 @@ impl Audit {
     /// that span. With `owner`, only that user's events (a user asking about their own).
     pub async fn timeline(&self, key: &str, owner: Option<&str>) -> Result<Timeline, sqlx::Error> {
         const MAX_KEYS: usize = 64;
+        const MAX_EVENTS_PER_KEY: usize = 500;
         let mut keys = vec![key.to_owned()];
         let mut events: Vec<AuditRecord> = Vec::new();
         let mut next = 0;
         while next < keys.len() && keys.len() <= MAX_KEYS {
             let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM audit_events WHERE session_key = $1 OR from_session = $1"
+                "SELECT {COLUMNS} FROM audit_events WHERE session_key = $1 OR from_session = $1 \
+                 ORDER BY at_ms LIMIT {MAX_EVENTS_PER_KEY}"
             ))
             .bind(&keys[next])
             .fetch_all(&self.pool)

@@ -97,7 +97,10 @@ async fn refuse_gone(state: &ServerState, session: &Session, key: &str) -> ApiEr
 /// Removes the request's current record before its replacement is created; refuses (401
 /// with the reason) when it is already gone: a session ended while this request was in
 /// flight is not reborn under a new id.
-async fn take_current(state: &ServerState, session: &Session) -> Result<Option<String>, ApiError> {
+async fn take_current(
+    state: &ServerState,
+    session: &Session,
+) -> Result<Option<(String, String)>, ApiError> {
     let Some(id) = session.id() else {
         return Ok(None);
     };
@@ -112,7 +115,7 @@ async fn take_current(state: &ServerState, session: &Session) -> Result<Option<S
         .await
         .map_err(store_unavailable)?
     {
-        Ok(Some(key))
+        Ok(Some((key, user_id)))
     } else {
         Err(refuse_gone(state, session, &key).await)
     }
@@ -162,7 +165,11 @@ pub async fn start_session(
     remember: Option<String>,
 ) -> Result<AuthState, ApiError> {
     let policy = state.policy.current();
-    let replaced = take_current(state, session).await?;
+    // A sign-in over a live session continues its story only if it was the same user's.
+    let replaced = take_current(state, session)
+        .await?
+        .filter(|(_, owner)| *owner == user.id)
+        .map(|(key, _)| key);
     // A restore from a remember-me token continues the story of the session the token
     // last started.
     let restored_from = match (&remember, remembered) {
@@ -217,7 +224,7 @@ pub async fn regenerate(
     session: &Session,
     auth: &AuthState,
 ) -> Result<(), ApiError> {
-    let old = take_current(state, session).await?;
+    let old = take_current(state, session).await?.map(|(key, _)| key);
     session.cycle_id().await.map_err(store_unavailable)?;
     store_now(state, session, auth).await?;
     confirm_generation(state, session, auth).await?;
@@ -347,6 +354,24 @@ pub async fn end_everywhere(
         .revoke_user(user_id)
         .await
         .map_err(db_unavailable)?;
+    // Why, before the generation moves on: from that moment none of these sessions loads,
+    // and a request (or a tab's live stream) that finds one gone must learn why at once, not
+    // only when the sweep below reaches it.
+    let own = keep.and_then(|(session, _)| session_key_of(session));
+    for key in state
+        .registry
+        .indexed_keys(user_id)
+        .await
+        .map_err(store_unavailable)?
+    {
+        if Some(&key) != own.as_ref() {
+            state
+                .registry
+                .record_end(user_id, &key, reason)
+                .await
+                .map_err(store_unavailable)?;
+        }
+    }
     let gen = state
         .registry
         .bump_generation(user_id)

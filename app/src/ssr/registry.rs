@@ -127,6 +127,15 @@ pub trait SessionRegistry: Send + Sync + std::fmt::Debug {
     async fn end(&self, user_id: &str, key: &str, reason: EndReason)
         -> Result<bool, RegistryError>;
 
+    /// Records why a session is about to end, without ending it yet (a sweep records every
+    /// reason before the generation moves on, then ends the sessions one by one).
+    async fn record_end(
+        &self,
+        user_id: &str,
+        key: &str,
+        reason: EndReason,
+    ) -> Result<(), RegistryError>;
+
     /// Why an id no longer names a live session, if that was recorded recently.
     async fn why_gone(&self, key: &str) -> Result<Option<Gone>, RegistryError>;
 

@@ -45,6 +45,27 @@ pub struct User {
     password_hash: String,
 }
 
+/// Which password an account had when a change to it was decided: a password write only
+/// lands if the account still has that one (a reset by an admin, or another change, in
+/// between makes it fail instead of being overwritten).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasswordStamp(String);
+
+impl PasswordStamp {
+    /// Whether the account has no usable password (created for a one-time link, or reset by
+    /// an admin): only a set-password link may set one then.
+    pub fn is_unusable(&self) -> bool {
+        self.0 == UNUSABLE_PASSWORD
+    }
+}
+
+impl User {
+    /// The account's current password, as a stamp for a conditional change.
+    pub fn password_stamp(&self) -> PasswordStamp {
+        PasswordStamp(self.password_hash.clone())
+    }
+}
+
 /// Why a user could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
@@ -54,6 +75,9 @@ pub enum CreateUserError {
     /// The email is taken.
     #[error("a user with that email already exists")]
     Exists,
+    /// The password changed (or the account went) since the change was decided.
+    #[error("the password was changed meanwhile")]
+    Changed,
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -271,15 +295,27 @@ impl Users {
         password::verify(password.to_owned(), Some(user.password_hash.clone())).await
     }
 
-    /// Replaces a user's password.
-    pub async fn set_password(&self, user_id: &str, password: &str) -> Result<(), CreateUserError> {
+    /// Replaces a user's password, if it is still the one `stamp` names (else
+    /// [`CreateUserError::Changed`], and nothing is written).
+    pub async fn set_password(
+        &self,
+        user_id: &str,
+        password: &str,
+        stamp: &PasswordStamp,
+    ) -> Result<(), CreateUserError> {
         password::check_strength(password).map_err(CreateUserError::Invalid)?;
         let hash = password::hash(password.to_owned()).await;
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(hash)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
+        let written =
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+                .bind(hash)
+                .bind(user_id)
+                .bind(&stamp.0)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        if written == 0 {
+            return Err(CreateUserError::Changed);
+        }
         Ok(())
     }
 

@@ -275,7 +275,8 @@ impl SessionIndex {
     }
 
     /// Remembers for `keep_secs` why a session stopped: an end overwrites whatever was
-    /// recorded; a regeneration never overwrites an end (`NX` / `DO NOTHING`).
+    /// recorded; a regeneration never overwrites anything (`NX` / `DO NOTHING`). Whether it
+    /// was written.
     pub async fn record_end(
         &self,
         key: &str,
@@ -283,7 +284,7 @@ impl SessionIndex {
         gone: Gone,
         now: i64,
         keep_secs: i64,
-    ) -> IndexResult<()> {
+    ) -> IndexResult<bool> {
         let overwrite = matches!(gone, Gone::Ended(_));
         match self {
             SessionIndex::Redis(pool, ns) => {
@@ -291,7 +292,7 @@ impl SessionIndex {
                     Gone::Ended(_) => keep_secs,
                     Gone::Regenerated => Gone::REGENERATED_SECS + 1,
                 };
-                let _: Option<String> = pool
+                let set: Option<String> = pool
                     .set(
                         ns.ended_key(key),
                         format!("{}@{now}", gone.code()),
@@ -301,6 +302,7 @@ impl SessionIndex {
                     )
                     .await
                     .map_err(err)?;
+                Ok(set.is_some())
             }
             SessionIndex::Sql(db) => {
                 let conflict = if overwrite {
@@ -308,7 +310,7 @@ impl SessionIndex {
                 } else {
                     "DO NOTHING"
                 };
-                sqlx::query(&format!(
+                let written = sqlx::query(&format!(
                     "INSERT INTO session_ends (skey, user_id, reason, ended_at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (skey) {conflict}"
                 ))
@@ -318,15 +320,16 @@ impl SessionIndex {
                 .bind(now)
                 .execute(db)
                 .await
-                .map_err(err)?;
+                .map_err(err)?
+                .rows_affected();
                 sqlx::query("DELETE FROM session_ends WHERE ended_at < $1")
                     .bind(now - keep_secs)
                     .execute(db)
                     .await
                     .map_err(err)?;
+                Ok(written > 0)
             }
         }
-        Ok(())
     }
 
     /// Why an id stopped naming a live session, if that was recorded recently enough (`now`
