@@ -112,7 +112,9 @@ mod tests {
             devices.verify(&cookie, "user-1", 4).is_none(),
             "a later generation"
         );
-        let forged = format!("{}0", &cookie[..cookie.len() - 1]);
+        // The last character changed for sure (a fixed `0` left it intact when it was one).
+        let last = if cookie.ends_with('0') { '1' } else { '0' };
+        let forged = format!("{}{last}", &cookie[..cookie.len() - 1]);
         assert!(
             devices.verify(&forged, "user-1", 3).is_none(),
             "a changed signature"
