@@ -94,8 +94,25 @@ pub struct TestServer {
     pub database_url: String,
     /// Redis namespace of this server and its peers, so parallel tests do not see each other.
     pub namespace: String,
-    _dir: tempfile::TempDir,
+    _dir: std::sync::Arc<tempfile::TempDir>,
     _pg: Option<std::sync::Arc<PgDatabase>>,
+}
+
+/// What a test server's database lives in (its SQLite file's folder, its PostgreSQL
+/// database), held by the test macros until the test body has finished. A test body that
+/// never names these fields would otherwise drop them as soon as it starts: a closure's
+/// `async move` block captures only the fields it uses, so the rest of the server (the temp
+/// folder, the PostgreSQL database) went the moment the body began.
+pub struct Storage(
+    #[allow(dead_code)] std::sync::Arc<tempfile::TempDir>,
+    #[allow(dead_code)] Option<std::sync::Arc<PgDatabase>>,
+);
+
+impl TestServer {
+    /// Keeps this server's storage alive for as long as the returned value lives.
+    pub fn storage(&self) -> Storage {
+        Storage(self._dir.clone(), self._pg.clone())
+    }
 }
 
 impl TestServer {
@@ -215,7 +232,7 @@ impl TestServer {
             client,
             namespace: namespace.to_owned(),
             database_url,
-            _dir: dir,
+            _dir: std::sync::Arc::new(dir),
             _pg: None,
         }
     }
@@ -370,7 +387,9 @@ macro_rules! on_stores {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
-                    ($body)(common::TestServer::start(common::StoreKind::$kind).await).await
+                    let server = common::TestServer::start(common::StoreKind::$kind).await;
+                    let _storage = server.storage();
+                    ($body)(server).await
                 }
             )+
         }
