@@ -236,3 +236,56 @@ async fn listings_and_revocations_cross_instances() {
     assert_eq!(res.status(), 401);
     assert_eq!(json(res).await["reason"], "revoked");
 }
+
+on_every_store!(
+    listings_load_sessions_in_batches_and_skip_outdated_ones,
+    |s: TestServer| async move {
+        use app::ssr::auth::{AuthState, AUTH_KEY};
+        use tower_sessions::{
+            session::{Id, Record},
+            SessionStore,
+        };
+        // 3 users × 150 sessions, written through the server's own store stack: more than
+        // one batch on SQL (200 a query), one pipeline on Redis.
+        let now = s.hallpass.state().clock.now();
+        let store = s.hallpass.sessions().store.clone();
+        for i in 0..450 {
+            let auth = AuthState {
+                user_id: format!("batch-user-{}", i % 3),
+                email: format!("batch{}@example.test", i % 3),
+                role: app::model::Role::User,
+                authenticated_at: now,
+                created_at: now,
+                last_seen: now,
+                ip: "203.0.113.7".into(),
+                user_agent: "batch".into(),
+                fingerprint: "f".into(),
+                remembered: false,
+                last_seen_ms: now * 1000 + i,
+                gen: 0,
+                remember: None,
+            };
+            let mut record = Record {
+                id: Id::default(),
+                data: std::collections::HashMap::from([(
+                    AUTH_KEY.to_owned(),
+                    serde_json::to_value(auth).unwrap(),
+                )]),
+                expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+            };
+            store.create(&mut record).await.unwrap();
+        }
+        let registry = &s.hallpass.state().registry;
+        assert_eq!(registry.list_user("batch-user-1").await.unwrap().len(), 150);
+        assert_eq!(registry.list_all(1000).await.unwrap().len(), 450);
+        // A user's generation moves on: their sessions drop out of every listing at once.
+        registry.bump_generation("batch-user-0").await.unwrap();
+        assert!(registry.list_user("batch-user-0").await.unwrap().is_empty());
+        let all = registry.list_all(1000).await.unwrap();
+        assert_eq!(all.len(), 300);
+        assert!(all.iter().all(|(_, a)| a.user_id != "batch-user-0"));
+        // Newest first, as before batching.
+        let seen: Vec<i64> = all.iter().map(|(_, a)| a.last_seen_ms).collect();
+        assert!(seen.windows(2).all(|w| w[0] >= w[1]), "{seen:?}");
+    }
+);

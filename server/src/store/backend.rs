@@ -81,6 +81,11 @@ impl Backend {
         each_store!(self, store => store.take(id).await)
     }
 
+    /// Loads many records at once (one round trip on Redis, one query per 200 on SQL).
+    pub async fn load_many(&self, ids: &[Id]) -> session_store::Result<Vec<Option<Record>>> {
+        each_store!(self, store => store.load_many(ids).await)
+    }
+
     /// A short name for logs.
     pub fn name(&self) -> &'static str {
         match self {

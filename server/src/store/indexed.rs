@@ -9,6 +9,9 @@ use tower_sessions::{
     session_store, SessionStore,
 };
 
+/// How many records a listing loads per round trip.
+const LOAD_BATCH: usize = 1000;
+
 /// Wraps a store; every signed-in record it saves is indexed under its user, and removed
 /// from the index when deleted. A new record is indexed right after it is stored (and
 /// removed again if that fails), an updated one only once the update went through and only
@@ -50,11 +53,11 @@ impl Indexed<Backend> {
     /// The user's live sessions, least recently active first, as (key, record); stale index
     /// entries (records the store already expired) are pruned on the way.
     pub async fn sessions_of(&self, user_id: &str) -> session_store::Result<Vec<(Id, Record)>> {
+        let keys = self.index.keys_of(user_id).await.map_err(backend)?;
         let mut live = Vec::new();
-        for key in self.index.keys_of(user_id).await.map_err(backend)? {
-            let Ok(id) = key.parse::<Id>() else { continue };
-            match self.inner.load(&id).await? {
-                Some(record) => live.push((id, record)),
+        for (key, record) in self.load_keys(keys).await? {
+            match record {
+                Some((id, record)) => live.push((id, record)),
                 None => self.index.remove(&key, user_id).await.map_err(backend)?,
             }
         }
@@ -64,15 +67,36 @@ impl Indexed<Backend> {
     /// The most recently active live sessions of everyone, newest first; stale global index
     /// entries are pruned on the way.
     pub async fn recent_sessions(&self, limit: usize) -> session_store::Result<Vec<(Id, Record)>> {
+        let keys = self.index.recent_keys(limit).await.map_err(backend)?;
         let mut live = Vec::new();
-        for key in self.index.recent_keys(limit).await.map_err(backend)? {
-            let Ok(id) = key.parse::<Id>() else { continue };
-            match self.inner.load(&id).await? {
-                Some(record) => live.push((id, record)),
+        for (key, record) in self.load_keys(keys).await? {
+            match record {
+                Some((id, record)) => live.push((id, record)),
                 None => self.index.forget(&key).await.map_err(backend)?,
             }
         }
         Ok(live)
+    }
+
+    /// Loads the records of index keys in batches (one round trip per [`LOAD_BATCH`] on
+    /// Redis), keeping their order; a key that does not parse reads as gone.
+    async fn load_keys(
+        &self,
+        keys: Vec<String>,
+    ) -> session_store::Result<Vec<(String, Option<(Id, Record)>)>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(LOAD_BATCH) {
+            let ids: Vec<Id> = chunk.iter().filter_map(|k| k.parse().ok()).collect();
+            let mut records = ids.iter().copied().zip(self.inner.load_many(&ids).await?);
+            for key in chunk {
+                let record = match key.parse::<Id>() {
+                    Ok(_) => records.next().and_then(|(id, r)| r.map(|r| (id, r))),
+                    Err(_) => None,
+                };
+                out.push((key.clone(), record));
+            }
+        }
+        Ok(out)
     }
 
     /// Deletes a record and its index entries; whether the record was there.

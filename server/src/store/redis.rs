@@ -8,8 +8,9 @@
 use super::{owner, Namespace, SessionGone};
 use async_trait::async_trait;
 use fred::{
+    prelude::ClientLike,
     prelude::{KeysInterface, LuaInterface, Pool},
-    types::{Expiration, SetOptions},
+    types::{ClusterHash, CustomCommand, Expiration, SetOptions},
 };
 use sha1::{Digest, Sha1};
 use std::sync::LazyLock;
@@ -85,6 +86,47 @@ impl RedisSessions {
             .await
             .map_err(backend)?;
         Ok(written.is_some())
+    }
+
+    /// Loads many records in one round trip (the load script pipelined once per id), each
+    /// checked against its user's generation like [`SessionStore::load`]; `None` where gone.
+    pub async fn load_many(&self, ids: &[Id]) -> session_store::Result<Vec<Option<Record>>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Lua commands are not queued by fred's pipeline type, so the script goes as a
+        // custom command: `EVALSHA sha 1 key prefix` (or `EVAL script …`), keyed on the record.
+        let run = |by_sha: bool| {
+            let pipeline = self.pool.next().pipeline();
+            async move {
+                let command = CustomCommand::new_static(
+                    if by_sha { "EVALSHA" } else { "EVAL" },
+                    ClusterHash::Offset(2),
+                    false,
+                );
+                let script = if by_sha { LOAD_SHA.as_str() } else { LOAD };
+                for id in ids {
+                    let args = vec![
+                        script.to_owned(),
+                        "1".to_owned(),
+                        self.ns.session_key(id),
+                        self.ns.generation_prefix(),
+                    ];
+                    let _: () = pipeline.custom(command.clone(), args).await?;
+                }
+                pipeline.all::<Vec<Option<Vec<u8>>>>().await
+            }
+        };
+        let values = match run(true).await {
+            // A Redis that restarted has forgotten the script: send it once in full.
+            Err(err) if err.details().starts_with("NOSCRIPT") => run(false).await,
+            other => other,
+        }
+        .map_err(backend)?;
+        values
+            .into_iter()
+            .map(|v| v.map(|v| Self::decode(&v)).transpose())
+            .collect()
     }
 
     /// Deletes a record; whether it was there.

@@ -10,6 +10,10 @@ use tower_sessions::{
     session_store, SessionStore,
 };
 
+/// How many records one batched load asks for at once (well under SQLite's and PostgreSQL's
+/// limits on bound parameters).
+const BATCH: usize = 200;
+
 /// Session records in SQL.
 #[derive(Clone, Debug)]
 pub struct SqlSessions {
@@ -39,6 +43,42 @@ impl SqlSessions {
             .map_err(backend)?
             .rows_affected();
         Ok(removed > 0)
+    }
+
+    /// Loads many records, one query per [`BATCH`] ids, each checked against its user's
+    /// generation like [`SessionStore::load`]; `None` where gone.
+    pub async fn load_many(&self, ids: &[Id]) -> session_store::Result<Vec<Option<Record>>> {
+        use sqlx::Row;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut found = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT s.skey, s.record FROM sessions s LEFT JOIN session_generations g ON g.user_id = s.user_id \
+                 WHERE s.expires_at > $1 AND s.gen >= COALESCE(g.gen, 0) AND s.skey IN ({})",
+                marks.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(now);
+            for id in chunk {
+                query = query.bind(id.to_string());
+            }
+            for row in query.fetch_all(&self.pool).await.map_err(backend)? {
+                let key: String = row.try_get(0).map_err(backend)?;
+                let data: String = row.try_get(1).map_err(backend)?;
+                found.insert(key, data);
+            }
+        }
+        ids.iter()
+            .map(|id| {
+                found
+                    .remove(&id.to_string())
+                    .map(|d| {
+                        serde_json::from_str(&d)
+                            .map_err(|e| session_store::Error::Decode(e.to_string()))
+                    })
+                    .transpose()
+            })
+            .collect()
     }
 
     /// Deletes records whose time has passed; how many.
