@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { hydrated, signIn } from './helpers';
+import { hydrated, live, signIn } from './helpers';
 
 test('the not-found page hydrates under its CSP, with no console error', async ({ page }) => {
   await signIn(page);
@@ -18,4 +18,30 @@ test('the not-found page hydrates under its CSP, with no console error', async (
   const icon = await page.request.get('/favicon.ico');
   expect(icon.status()).toBe(200);
   expect(problems).toEqual([]);
+});
+
+test('a tab whose live stream was refused gets one as soon as there is room', async ({ browser, baseURL }) => {
+  // Eight streams per session per instance: a ninth tab of the same session is refused (429),
+  // which browsers never retry by themselves. Once a place frees up it must still go live.
+  const context = await browser.newContext({ baseURL });
+  const first = await context.newPage();
+  await signIn(first);
+  await live(first);
+  const tabs = [first];
+  for (let i = 0; i < 7; i++) {
+    const tab = await context.newPage();
+    await tab.goto('/');
+    await live(tab);
+    tabs.push(tab);
+  }
+  const ninth = await context.newPage();
+  const refused = ninth.waitForResponse((r) => r.url().endsWith('/api/events') && r.status() === 429);
+  await ninth.goto('/');
+  await refused;
+  await expect(ninth.locator('body[data-live="open"]')).toHaveCount(0);
+  // The server frees a closed tab's place when it notices (at the latest at the stream's
+  // 15 s keep-alive); the refused tab retries every 3 s.
+  await tabs[0].close();
+  await expect(ninth.locator('body[data-live="open"]')).toHaveCount(1, { timeout: 25_000 });
+  await context.close();
 });

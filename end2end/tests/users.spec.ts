@@ -21,6 +21,9 @@ test('an admin adds a colleague with a one-time link, which works once', async (
   const link = (await admin.page.getByTestId('set-password-link').textContent())!;
   expect(link).toMatch(/\/set-password\?token=[0-9a-f]{64}$/);
   await expect(admin.page.locator('[data-testid=users] tbody tr').filter({ hasText: email })).toHaveCount(1);
+  // Paging controls read as such (one page here: both disabled).
+  await expect(admin.page.getByRole('button', { name: 'Next', exact: true })).toBeDisabled();
+  await expect(admin.page.getByRole('button', { name: 'Previous', exact: true })).toBeDisabled();
 
   const colleague = await browser.newContext({ baseURL });
   const page = await colleague.newPage();

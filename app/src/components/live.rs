@@ -20,52 +20,97 @@ pub fn use_live_tick() -> RwSignal<u64> {
 pub fn LiveEvents() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
-        use crate::model::LiveEvent;
-        use leptos::task::spawn_local;
-        use wasm_bindgen::{closure::Closure, JsCast};
-
+        use std::{
+            cell::{Cell, RefCell},
+            rc::Rc,
+        };
         let tick = use_live_tick();
-        Effect::new(move |_| {
-            let Ok(source) = web_sys::EventSource::new("/api/events") else {
-                return;
-            };
-            let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-                move |msg: web_sys::MessageEvent| {
-                    let Some(text) = msg.data().as_string() else {
-                        return;
-                    };
-                    let Ok(event) = serde_json::from_str::<LiveEvent>(&text) else {
-                        return;
-                    };
-                    tick.update(|t| *t += 1);
-                    if event.kind == "session_ended" {
-                        spawn_local(check_own_session());
-                    }
-                },
-            );
-            source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-            on_message.forget();
-            // Anything that happened before the stream was open was missed: refresh once, and
-            // check this tab's own session.
-            let on_open = Closure::<dyn FnMut()>::new(move || {
-                tick.update(|t| *t += 1);
-                if let Some(body) = document().body() {
-                    let _ = body.set_attribute("data-live", "open");
-                }
-                spawn_local(check_own_session());
-            });
-            source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-            on_open.forget();
-            // The server closes the stream once this tab's session is over: find out why.
-            let on_error = Closure::<dyn FnMut()>::new(move || {
-                spawn_local(check_own_session());
-            });
-            source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            on_error.forget();
-            let source = send_wrapper::SendWrapper::new(source);
-            on_cleanup(move || source.close());
+        let current: Rc<RefCell<Option<web_sys::EventSource>>> = Rc::default();
+        let alive = Rc::new(Cell::new(true));
+        open_stream(tick, current.clone(), alive.clone());
+        let on_leave = send_wrapper::SendWrapper::new((current, alive));
+        on_cleanup(move || {
+            let (current, alive) = &*on_leave;
+            alive.set(false);
+            if let Some(source) = current.borrow_mut().take() {
+                source.close();
+            }
         });
         report_activity();
+    }
+}
+
+/// How long a tab waits before opening a new stream after the browser gave one up.
+#[cfg(feature = "hydrate")]
+const REOPEN_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens `/api/events` (the browser reconnects by itself after a dropped connection). When
+/// the stream fails for good (the browser does not retry a refused one: a request that raced
+/// this tab's own id regeneration, say) and the session is still alive, a new one is opened;
+/// when the session is over, the tab goes to the sign-in page with the reason instead.
+#[cfg(feature = "hydrate")]
+fn open_stream(
+    tick: RwSignal<u64>,
+    current: std::rc::Rc<std::cell::RefCell<Option<web_sys::EventSource>>>,
+    alive: std::rc::Rc<std::cell::Cell<bool>>,
+) {
+    use crate::model::LiveEvent;
+    use leptos::task::spawn_local;
+    use wasm_bindgen::{closure::Closure, JsCast};
+
+    if !alive.get() {
+        return;
+    }
+    let Ok(source) = web_sys::EventSource::new("/api/events") else {
+        return;
+    };
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |msg: web_sys::MessageEvent| {
+            let Some(text) = msg.data().as_string() else {
+                return;
+            };
+            let Ok(event) = serde_json::from_str::<LiveEvent>(&text) else {
+                return;
+            };
+            tick.update(|t| *t += 1);
+            if event.kind == "session_ended" {
+                spawn_local(async {
+                    check_own_session().await;
+                });
+            }
+        });
+    source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    // Anything that happened before the stream was open was missed: refresh once, and check
+    // this tab's own session.
+    let on_open = Closure::<dyn FnMut()>::new(move || {
+        tick.update(|t| *t += 1);
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-live", "open");
+        }
+        spawn_local(async {
+            check_own_session().await;
+        });
+    });
+    source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    on_open.forget();
+    // The server closes the stream once this tab's session is over: find out why.
+    let on_error = {
+        let (source, current, alive) = (source.clone(), current.clone(), alive.clone());
+        Closure::<dyn FnMut()>::new(move || {
+            let given_up = source.ready_state() == web_sys::EventSource::CLOSED;
+            let (current, alive) = (current.clone(), alive.clone());
+            spawn_local(async move {
+                if check_own_session().await && given_up {
+                    set_timeout(move || open_stream(tick, current, alive), REOPEN_AFTER);
+                }
+            });
+        })
+    };
+    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
+    if let Some(old) = current.borrow_mut().replace(source) {
+        old.close();
     }
 }
 
@@ -116,14 +161,18 @@ fn report_activity() {
     });
 }
 
-/// Leaves the page when the server says this tab's session ended, and why. A bare 401 is
-/// ignored here: it can be a request that raced this tab's own id regeneration, and the next
-/// action the user takes will find out for sure.
+/// Leaves the page when the server says this tab's session ended, and why; whether the
+/// session is alive. A bare 401 is not followed here: it can be a request that raced this
+/// tab's own id regeneration, and the next action the user takes will find out for sure.
 #[cfg(feature = "hydrate")]
-async fn check_own_session() {
-    if let Err(err) = crate::api::me().await {
-        if err.reason.is_some() {
-            super::follow_session_end(&err);
+async fn check_own_session() -> bool {
+    match crate::api::me().await {
+        Ok(_) => true,
+        Err(err) => {
+            if err.reason.is_some() {
+                super::follow_session_end(&err);
+            }
+            false
         }
     }
 }

@@ -26,6 +26,18 @@ fn sort(list: &mut [SessionInfo], by: &str) {
     }
 }
 
+/// What the dashboard's buttons do (an enum, so no unknown action can fall through to
+/// "sign out everyone").
+#[derive(Clone, Debug)]
+enum Action {
+    /// End one session (its storage key).
+    EndSession(String),
+    /// End every session of a user (their e-mail).
+    EndUser(String),
+    /// End every session but the admin's own.
+    EndEveryoneElse,
+}
+
 /// Active sessions over time as bars.
 #[component]
 fn ActivityChart(samples: Vec<ActivitySample>) -> impl IntoView {
@@ -63,23 +75,18 @@ pub fn AdminPage() -> impl IntoView {
     let reauth = use_reauth();
     let message = RwSignal::new(None::<Result<String, String>>);
 
-    let act = move |what: &'static str, handle: Option<String>, email: Option<String>| {
+    let act = move |action: Action| {
         spawn_local(async move {
-            let result = match what {
-                "session" => reauth
-                    .run(|| admin_revoke_session(handle.clone().unwrap_or_default()))
+            let result = match &action {
+                Action::EndSession(handle) => reauth
+                    .run(|| admin_revoke_session(handle.clone()))
                     .await
                     .map(|()| "Session ended.".to_owned()),
-                "user" => reauth
-                    .run(|| admin_revoke_user(email.clone().unwrap_or_default()))
+                Action::EndUser(email) => reauth
+                    .run(|| admin_revoke_user(email.clone()))
                     .await
-                    .map(|n| {
-                        format!(
-                            "Ended {n} session(s) of {}.",
-                            email.clone().unwrap_or_default()
-                        )
-                    }),
-                _ => reauth
+                    .map(|n| format!("Ended {n} session(s) of {email}.")),
+                Action::EndEveryoneElse => reauth
                     .run(admin_revoke_all)
                     .await
                     .map(|n| format!("Ended {n} session(s). Yours is still signed in.")),
@@ -95,7 +102,7 @@ pub fn AdminPage() -> impl IntoView {
             <section class="card">
                 <div class="card-head">
                     <h1>"Live sessions"</h1>
-                    <button type="button" class="danger" on:click=move |_| act("all", None, None)>"Sign out everyone except me"</button>
+                    <button type="button" class="danger" on:click=move |_| act(Action::EndEveryoneElse)>"Sign out everyone except me"</button>
                 </div>
                 <Outcome outcome=message/>
                 <div class="toolbar">
@@ -135,9 +142,9 @@ pub fn AdminPage() -> impl IntoView {
                                                     <td class="row-actions">
                                                         <a class="button secondary" href=format!("/admin/sessions/{}", s.handle)>"Story"</a>
                                                         {(!s.current).then(|| view! {
-                                                            <button type="button" class="secondary" on:click=move |_| act("session", Some(handle.clone()), None)>"Revoke"</button>
+                                                            <button type="button" class="secondary" on:click=move |_| act(Action::EndSession(handle.clone()))>"Revoke"</button>
                                                         })}
-                                                        <button type="button" class="secondary" on:click=move |_| act("user", None, Some(email.clone()))>"All of user"</button>
+                                                        <button type="button" class="secondary" on:click=move |_| act(Action::EndUser(email.clone()))>"All of user"</button>
                                                     </td>
                                                 </tr>
                                             }

@@ -269,7 +269,7 @@ pub fn UsersPage() -> impl IntoView {
                                                     <td>{row.last_sign_in_ms.map(format_time_ms).unwrap_or_else(|| "never".into())}</td>
                                                     <td data-testid="live-sessions">{row.live_sessions}</td>
                                                     <td>{row.remember_tokens}</td>
-                                                    <td class="row-actions">
+                                                    <td class="row-actions wrap">
                                                         <a class="button secondary" href=history>"History"</a>
                                                         {Change::offered(&row).into_iter().map(|change| {
                                                             let row = row.clone();
@@ -285,9 +285,9 @@ pub fn UsersPage() -> impl IntoView {
                                 </table>
                                 </div>
                                 <div class="pager">
-                                    <button type="button" class="secondary" disabled=current == 0 on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
+                                    <button type="button" class="secondary" disabled={current == 0} on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
                                     <span class="muted">{format!("Page {} of {} · {} accounts", current + 1, pages.max(1), list.total)}</span>
-                                    <button type="button" class="secondary" disabled=current + 1 >= pages on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+                                    <button type="button" class="secondary" disabled={current + 1 >= pages} on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
                                 </div>
                             }.into_any()
                         }
