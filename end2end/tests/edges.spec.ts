@@ -21,20 +21,28 @@ test('the not-found page hydrates under its CSP, with no console error', async (
 });
 
 test('a tab whose live stream was refused gets one as soon as there is room', async ({ browser, baseURL }) => {
+  test.setTimeout(60_000);
   // Eight streams per session per instance: a ninth tab of the same session is refused (429),
   // which browsers never retry by themselves. Once a place frees up it must still go live.
-  const context = await browser.newContext({ baseURL });
-  const first = await context.newPage();
+  // (A browser profile keeps at most six connections to a host, so the session's tabs are
+  // spread over two contexts sharing its cookie.)
+  const one = await browser.newContext({ baseURL });
+  const first = await one.newPage();
   await signIn(first);
   await live(first);
+  const two = await browser.newContext({ baseURL });
+  await two.addCookies(await one.cookies());
   const tabs = [first];
-  for (let i = 0; i < 7; i++) {
-    const tab = await context.newPage();
-    await tab.goto('/');
-    await live(tab);
-    tabs.push(tab);
+  for (const [context, count] of [[one, 4], [two, 3]] as const) {
+    for (let i = 0; i < count; i++) {
+      const tab = await context.newPage();
+      await tab.goto('/');
+      await live(tab);
+      tabs.push(tab);
+    }
   }
-  const ninth = await context.newPage();
+  expect(tabs.length).toBe(8);
+  const ninth = await two.newPage();
   const refused = ninth.waitForResponse((r) => r.url().endsWith('/api/events') && r.status() === 429);
   await ninth.goto('/');
   await refused;
@@ -42,6 +50,7 @@ test('a tab whose live stream was refused gets one as soon as there is room', as
   // The server frees a closed tab's place when it notices (at the latest at the stream's
   // 15 s keep-alive); the refused tab retries every 3 s.
   await tabs[0].close();
-  await expect(ninth.locator('body[data-live="open"]')).toHaveCount(1, { timeout: 25_000 });
-  await context.close();
+  await expect(ninth.locator('body[data-live="open"]')).toHaveCount(1, { timeout: 30_000 });
+  await one.close();
+  await two.close();
 });
