@@ -122,27 +122,19 @@ pub async fn admin_set_access(
         ssr::{accounts, audit::*, context::*},
     };
     let state = server_state()?;
-    let admin = require_fresh_admin(&state).await?;
+    let (admin, user) = accounts::target(&state, &email).await?;
     let role: Role = role.parse().map_err(ApiError::bad_request)?;
     let disabled = crate::api::checked(disabled.as_deref());
-    let user = accounts::find(&state, &email).await?;
-    accounts::check_target(&admin.0.user_id, &user)?;
     accounts::set_access(&state, &user, role, disabled).await?;
-    let (ended, _) =
-        crate::ssr::lifecycle::end_everywhere(&state, &user.id, None, EndReason::RoleChanged)
-            .await?;
-    state
-        .audit
-        .record(
-            AuditEvent::new(AuditKind::RoleChanged, Some(&user.id))
-                .client(&client_info())
-                .reason(format!(
-                    "role {} disabled {disabled} by admin {}; {ended} sessions ended",
-                    role.as_str(),
-                    admin.0.email
-                )),
-        )
-        .await;
+    let ended = accounts::end_and_record(
+        &state,
+        &admin,
+        &user,
+        EndReason::RoleChanged,
+        AuditKind::RoleChanged,
+        &format!("role {} disabled {disabled}", role.as_str()),
+    )
+    .await?;
     Ok(ended)
 }
 
@@ -155,29 +147,22 @@ pub async fn admin_reset_password(email: String) -> Result<AccountChange, ApiErr
         ssr::{accounts, audit::*, context::*},
     };
     let state = server_state()?;
-    let admin = require_fresh_admin(&state).await?;
-    let user = accounts::find(&state, &email).await?;
-    accounts::check_target(&admin.0.user_id, &user)?;
+    let (admin, user) = accounts::target(&state, &email).await?;
     state
         .users
         .lock_password(&user.id)
         .await
         .map_err(db_unavailable)?;
-    let (ended, _) =
-        crate::ssr::lifecycle::end_everywhere(&state, &user.id, None, EndReason::PasswordChanged)
-            .await?;
     let token = accounts::issue_link(&state, &user.id, &admin.0.user_id).await?;
-    state
-        .audit
-        .record(
-            AuditEvent::new(AuditKind::PasswordReset, Some(&user.id))
-                .client(&client_info())
-                .reason(format!(
-                    "by admin {}; {ended} sessions ended, set-password link issued",
-                    admin.0.email
-                )),
-        )
-        .await;
+    let ended = accounts::end_and_record(
+        &state,
+        &admin,
+        &user,
+        EndReason::PasswordChanged,
+        AuditKind::PasswordReset,
+        "password reset (set-password link issued)",
+    )
+    .await?;
     Ok(AccountChange {
         email: user.email,
         ended_sessions: ended,
@@ -194,23 +179,17 @@ pub async fn admin_delete_user(email: String) -> Result<AccountChange, ApiError>
         ssr::{accounts, audit::*, context::*},
     };
     let state = server_state()?;
-    let admin = require_fresh_admin(&state).await?;
-    let user = accounts::find(&state, &email).await?;
-    accounts::check_target(&admin.0.user_id, &user)?;
+    let (admin, user) = accounts::target(&state, &email).await?;
     accounts::delete(&state, &user).await?;
-    let (ended, _) =
-        crate::ssr::lifecycle::end_everywhere(&state, &user.id, None, EndReason::Revoked).await?;
-    state
-        .audit
-        .record(
-            AuditEvent::new(AuditKind::AccountDeleted, Some(&user.id))
-                .client(&client_info())
-                .reason(format!(
-                    "{} by admin {}; {ended} sessions ended",
-                    user.email, admin.0.email
-                )),
-        )
-        .await;
+    let ended = accounts::end_and_record(
+        &state,
+        &admin,
+        &user,
+        EndReason::Revoked,
+        AuditKind::AccountDeleted,
+        &user.email,
+    )
+    .await?;
     Ok(AccountChange {
         email: user.email,
         ended_sessions: ended,

@@ -6,12 +6,15 @@
 //! (tokens revoked, generation moved on, every session ended with a reason the open tabs are
 //! told at once); this module only decides what changes and checks it may.
 use super::{
-    context::{db_unavailable, store_unavailable, ServerState},
+    audit::{AuditEvent, AuditKind},
+    auth::Principal,
+    context::{client_info, db_unavailable, require_fresh_admin, store_unavailable, ServerState},
+    lifecycle::end_everywhere,
     users::{normalize_email, User},
 };
 use crate::{
     error::ApiError,
-    model::{AccountPage, AccountRow, AccountSort, Impact, Role},
+    model::{AccountPage, AccountRow, AccountSort, EndReason, Impact, Role},
 };
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -196,16 +199,45 @@ pub async fn find(state: &ServerState, email: &str) -> Result<User, ApiError> {
         .ok_or_else(|| ApiError::bad_request("No account has that e-mail."))
 }
 
-/// What an admin may not do to `target`: anything to their own account (they would lock
-/// themselves out or keep rights they are removing), and anything that leaves no enabled
-/// admin (checked again, atomically, where the change is written).
-pub fn check_target(admin_id: &str, target: &User) -> Result<(), ApiError> {
-    if target.id == admin_id {
+/// The admin making a change that takes something from another account (freshly
+/// re-authenticated, with their rights as of now) and that account, found by e-mail. Never
+/// their own account: they would lock themselves out or keep rights they are removing. (The
+/// last enabled admin is kept where the change is written, atomically.)
+pub async fn target(state: &ServerState, email: &str) -> Result<(Principal, User), ApiError> {
+    let admin = require_fresh_admin(state).await?;
+    let user = find(state, email).await?;
+    if user.id == admin.0.user_id {
         return Err(ApiError::bad_request(
             "You cannot change or delete your own account here; ask another admin.",
         ));
     }
-    Ok(())
+    Ok((admin, user))
+}
+
+/// After such a change: every session and remember-me token of the account ends (its open
+/// tabs are told `reason`), and the change is audited as `kind` with what it was and who made
+/// it. How many sessions ended.
+pub async fn end_and_record(
+    state: &ServerState,
+    admin: &Principal,
+    user: &User,
+    reason: EndReason,
+    kind: AuditKind,
+    what: &str,
+) -> Result<usize, ApiError> {
+    let (ended, _) = end_everywhere(state, &user.id, None, reason).await?;
+    state
+        .audit
+        .record(
+            AuditEvent::new(kind, Some(&user.id))
+                .client(&client_info())
+                .reason(format!(
+                    "{what} by admin {}; {ended} sessions ended",
+                    admin.0.email
+                )),
+        )
+        .await;
+    Ok(ended)
 }
 
 /// The last-admin rule, inside the transaction about to take `user_id`'s admin rights away
