@@ -5,8 +5,7 @@
 mod common;
 
 use common::{
-    json, key_of, remember_cookie, session_cookie, TestServer, ADMIN_EMAIL, PASSWORD, USER_AGENT,
-    USER_EMAIL,
+    json, key_of, session_cookie, TestServer, ADMIN_EMAIL, PASSWORD, USER_AGENT, USER_EMAIL,
 };
 use serde_json::Value;
 
@@ -41,19 +40,7 @@ on_every_store!(
     |s: TestServer| async move {
         // Sign in (remembered), confirm the password (a regeneration), lose the cookie and come
         // back with the token (a restore), sign out.
-        let res = s
-            .post(
-                "login",
-                &[
-                    ("email", USER_EMAIL),
-                    ("password", PASSWORD),
-                    ("remember", "on"),
-                ],
-                None,
-            )
-            .await;
-        let first = session_cookie(&res).unwrap().0;
-        let token = remember_cookie(&res).unwrap().0;
+        let (first, token) = common::remembered(&s, None).await;
         let res = s
             .post("reauth", &[("password", PASSWORD)], Some(&first))
             .await;

@@ -2,10 +2,7 @@
 //! not by sleeping.
 mod common;
 
-use common::{
-    audit_kinds, json, remember_cookie, session_cookie, TestServer, ADMIN_EMAIL, PASSWORD,
-    USER_EMAIL,
-};
+use common::{audit_kinds, json, session_cookie, TestServer, ADMIN_EMAIL, PASSWORD, USER_EMAIL};
 use hallpass::session::COOKIE_NAME;
 use reqwest::header;
 
@@ -276,19 +273,7 @@ on_both_stores!(
 on_both_stores!(
     changing_the_password_ends_every_other_session,
     |s: TestServer| async move {
-        let res = s
-            .post(
-                "login",
-                &[
-                    ("email", USER_EMAIL),
-                    ("password", PASSWORD),
-                    ("remember", "on"),
-                ],
-                None,
-            )
-            .await;
-        let laptop = session_cookie(&res).unwrap().0;
-        assert!(remember_cookie(&res).is_some());
+        let (laptop, _token) = common::remembered(&s, None).await;
         let phone = s.session_for(USER_EMAIL).await;
         let res = s
             .post(

@@ -5,8 +5,8 @@ mod common;
 
 use app::{model::EndReason, ssr::events::Event};
 use common::{
-    json, key_of, remember_cookie, session_cookie, StoreKind, TestServer, ADMIN_EMAIL, PASSWORD,
-    USER_AGENT, USER_EMAIL,
+    json, key_of, remember_cookie, remembered, session_cookie, StoreKind, TestServer, ADMIN_EMAIL,
+    PASSWORD, USER_AGENT, USER_EMAIL,
 };
 use hallpass::session::COOKIE_NAME;
 use reqwest::header;
@@ -169,27 +169,6 @@ on_every_store!(
         assert_eq!(me(&s, &fresh).await.0, 200);
     }
 );
-
-/// Signs in with "remember me"; the session cookie and the token.
-async fn remembered(s: &TestServer, extra_cookie: Option<&str>) -> (String, String) {
-    let mut req = s
-        .client
-        .post(format!("{}/api/login", s.base))
-        .header(header::ORIGIN, &s.base)
-        .header(header::USER_AGENT, USER_AGENT)
-        .form(&[
-            ("email", USER_EMAIL),
-            ("password", PASSWORD),
-            ("remember", "on"),
-        ]);
-    if let Some(cookie) = extra_cookie {
-        req = req.header(header::COOKIE, cookie);
-    }
-    let res = req.send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    let token = remember_cookie(&res).expect("a remember-me cookie").0;
-    (session_cookie(&res).unwrap().0, token)
-}
 
 async fn with_both(s: &TestServer, session: &str, token: &str) -> reqwest::Response {
     s.post_raw(

@@ -533,6 +533,28 @@ impl TestServer {
     }
 }
 
+/// Signs in as the test user with "remember me" (with `extra_cookie` sent along, if
+/// given); the session cookie and the remember-me token.
+pub async fn remembered(s: &TestServer, extra_cookie: Option<&str>) -> (String, String) {
+    let mut req = s
+        .client
+        .post(format!("{}/api/login", s.base))
+        .header(header::ORIGIN, &s.base)
+        .header(header::USER_AGENT, USER_AGENT)
+        .form(&[
+            ("email", USER_EMAIL),
+            ("password", PASSWORD),
+            ("remember", "on"),
+        ]);
+    if let Some(cookie) = extra_cookie {
+        req = req.header(header::COOKIE, cookie);
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let token = remember_cookie(&res).expect("a remember-me cookie").0;
+    (session_cookie(&res).unwrap().0, token)
+}
+
 impl HeldRequest {
     /// Sends the rest of the body; the status and the raw response text.
     pub async fn finish(mut self) -> (u16, String) {
