@@ -201,6 +201,19 @@ on_every_store!(
         );
         assert!(remember_cookie(&res).is_none(), "the token is not used");
         assert_eq!(json(res).await["code"], "SESSION_MOVED");
+        // The same straggler reaching another instance: the marker lives in the shared store.
+        let peer = s.peer(s.kind()).await;
+        let res = peer
+            .post_raw(
+                "me",
+                &[],
+                &format!("__Host-hallpass={old}; {REMEMBER}={token}"),
+                USER_AGENT,
+            )
+            .await;
+        assert_eq!(res.status(), 401, "on a second instance too");
+        assert!(session_cookie(&res).is_none() && remember_cookie(&res).is_none());
+        assert_eq!(json(res).await["code"], "SESSION_MOVED");
         let res = s.post("me", &[], Some(&fresh)).await;
         assert_eq!(res.status(), 200, "the fresh session is untouched");
         assert_eq!(
