@@ -73,7 +73,9 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or(100_000);
     let per_user: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(10);
 
-    let pool = Backend::redis_pool(&url, 2).await?;
+    let pool = hallpass::redis_conn::RedisTarget::new(url.as_str(), None)
+        .pool(2)
+        .await?;
     let _: () = pool.next().flushall(false).await?;
     let namespace = Namespace("bench".into());
     let events = Arc::new(LocalBus::default());

@@ -48,10 +48,24 @@ pub struct Config {
     /// state-changing requests from anywhere else are refused. Default: the request's own host.
     #[arg(long, env = "HALLPASS_PUBLIC_ORIGIN", value_delimiter = ',')]
     pub public_origin: Vec<String>,
-    /// Served over TLS (directly or behind a TLS proxy): send HSTS. Implied by an https
-    /// public origin.
+    /// Served over TLS by a proxy in front: send HSTS. Implied by an https public origin and
+    /// by `HALLPASS_TLS_CERT`.
     #[arg(long, env = "HALLPASS_TLS")]
     pub tls: bool,
+    /// Serve HTTPS: the certificate chain (PEM, leaf first); re-read when it changes.
+    #[arg(long, env = "HALLPASS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// Serve HTTPS: the certificate's private key (PEM); re-read when it changes.
+    #[arg(long, env = "HALLPASS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// With HTTPS: also listen for plain HTTP here (e.g. `0.0.0.0:80`), only to redirect to
+    /// https.
+    #[arg(long, env = "HALLPASS_HTTP_REDIRECT_ADDR", requires = "tls_cert")]
+    pub http_redirect_addr: Option<SocketAddr>,
+    /// Certificate authorities (PEM) that `rediss://` Redis servers are checked against, in
+    /// place of the system's (for a private CA).
+    #[arg(long, env = "HALLPASS_REDIS_CA_FILE")]
+    pub redis_ca_file: Option<std::path::PathBuf>,
     /// Peers allowed to set `X-Forwarded-For` (comma-separated addresses or CIDR ranges,
     /// e.g. `10.0.0.0/8,192.0.2.7`).
     #[arg(long, env = "HALLPASS_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::client::parse_proxy_range)]
@@ -100,6 +114,10 @@ impl Config {
             trusted_proxies: Vec::new(),
             public_origin: Vec::new(),
             tls: false,
+            tls_cert: None,
+            tls_key: None,
+            http_redirect_addr: None,
+            redis_ca_file: None,
             metrics_addr: None,
             metrics_token: None,
             hashing_concurrency: None,
@@ -109,6 +127,13 @@ impl Config {
             addr: ([127, 0, 0, 1], 3000).into(),
             site_root: "target/site".into(),
         }
+    }
+
+    /// The Redis server, as configured (URL and trust), when sessions live in Redis.
+    pub fn redis(&self) -> Option<crate::redis_conn::RedisTarget> {
+        self.redis_url
+            .as_deref()
+            .map(|url| crate::redis_conn::RedisTarget::new(url, self.redis_ca_file.clone()))
     }
 
     /// How long clients may take to send requests.

@@ -2,10 +2,7 @@
 //! instance re-delivers what it hears to its own subscribers.
 use crate::store::Namespace;
 use app::ssr::events::{Event, EventBus, LocalBus};
-use fred::{
-    clients::SubscriberClient,
-    prelude::{ClientLike, Config, EventInterface, Pool, PubsubInterface, ReconnectPolicy},
-};
+use fred::prelude::{ClientLike, EventInterface, Pool, PubsubInterface};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -20,17 +17,12 @@ pub struct RedisBus {
 impl RedisBus {
     /// Subscribes to the channel (re-subscribing after reconnects) and starts relaying.
     pub async fn start(
-        url: &str,
+        redis: &crate::redis_conn::RedisTarget,
         publisher: Pool,
         namespace: &Namespace,
     ) -> anyhow::Result<Arc<Self>> {
         let channel = namespace.channel();
-        let subscriber = SubscriberClient::new(
-            Config::from_url(url)?,
-            None,
-            None,
-            Some(ReconnectPolicy::new_constant(0, 200)),
-        );
+        let subscriber = redis.subscriber()?;
         let mut messages = subscriber.message_rx();
         subscriber.init().await?;
         let _resubscribe = subscriber.manage_subscriptions();

@@ -63,6 +63,10 @@ pub struct Hallpass {
     metrics_token: metrics::MetricsToken,
     timeouts: crate::transport::Timeouts,
     cleanup: crate::cleanup::Cleanup,
+    /// The certificate when Hallpass serves HTTPS itself.
+    certificate: Option<Arc<crate::tls::Certificate>>,
+    /// Where plain HTTP is answered with a redirect to https.
+    http_redirect_addr: Option<std::net::SocketAddr>,
 }
 
 impl Hallpass {
@@ -70,6 +74,18 @@ impl Hallpass {
     /// store (Redis when configured, otherwise the database) and the event bus, and starts
     /// listening for policy changes.
     pub async fn start(config: &Config) -> anyhow::Result<Self> {
+        crate::tls::install_default_provider();
+        let certificate = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(
+                crate::tls::Certificate::load(cert, key).context("loading the TLS certificate")?,
+            ),
+            (None, None) => None,
+            _ => anyhow::bail!("HALLPASS_TLS_CERT and HALLPASS_TLS_KEY go together"),
+        };
+        anyhow::ensure!(
+            config.http_redirect_addr.is_none() || certificate.is_some(),
+            "HALLPASS_HTTP_REDIRECT_ADDR redirects to Hallpass's own https: it needs HALLPASS_TLS_CERT and HALLPASS_TLS_KEY"
+        );
         if let Some(token) = &config.metrics_token {
             anyhow::ensure!(
                 token.len() >= 16,
@@ -87,13 +103,14 @@ impl Hallpass {
             SessionIndex,
             Arc<dyn EventBus>,
             Arc<dyn Throttle>,
-        ) = match &config.redis_url {
-            Some(url) => {
+        ) = match (config.redis(), &config.redis_url) {
+            (Some(redis), Some(url)) => {
                 let namespace = Namespace(config.redis_namespace.as_str().into());
-                let pool = Backend::redis_pool(url, config.redis_connections)
+                let pool = redis
+                    .pool(config.redis_connections)
                     .await
                     .with_context(|| format!("connecting to Redis at {}", redact(url)))?;
-                let bus = RedisBus::start(url, pool.clone(), &namespace)
+                let bus = RedisBus::start(&redis, pool.clone(), &namespace)
                     .await
                     .context("subscribing to Redis events")?;
                 (
@@ -103,7 +120,7 @@ impl Hallpass {
                     Arc::new(RedisThrottle::new(pool, namespace)),
                 )
             }
-            None => (
+            _ => (
                 Backend::sql(db.clone()),
                 SessionIndex::Sql(db.clone()),
                 Arc::new(LocalBus::default()),
@@ -163,6 +180,7 @@ impl Hallpass {
             trusted_proxies: TrustedProxies(Arc::new(config.trusted_proxies.clone())),
             allowed_origins: AllowedOrigins(Arc::new(config.public_origin.clone())),
             hsts: config.tls
+                || certificate.is_some()
                 || config
                     .public_origin
                     .iter()
@@ -170,6 +188,8 @@ impl Hallpass {
             metrics_addr: config.metrics_addr,
             metrics_token: metrics::MetricsToken(config.metrics_token.as_deref().map(Arc::from)),
             timeouts: config.timeouts(),
+            certificate,
+            http_redirect_addr: config.http_redirect_addr,
         })
     }
 
@@ -291,7 +311,37 @@ impl Hallpass {
                 }
             });
         }
-        crate::transport::serve(listener, self.router(), self.timeouts, shutdown_signal()).await?;
+        let Some(certificate) = &self.certificate else {
+            tracing::info!("listening on http://{}", listener.local_addr()?);
+            crate::transport::serve(listener, self.router(), self.timeouts, shutdown_signal())
+                .await?;
+            return Ok(());
+        };
+        let https = listener.local_addr()?;
+        if let Some(addr) = self.http_redirect_addr {
+            let plain = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!("redirecting http://{} to https", plain.local_addr()?);
+            let router = crate::tls::redirect_router(self.allowed_origins.0.to_vec(), https.port());
+            let timeouts = self.timeouts;
+            tokio::spawn(async move {
+                let stopped =
+                    crate::transport::serve(plain, router, timeouts, std::future::pending()).await;
+                if let Err(err) = stopped {
+                    tracing::error!(%err, "the redirect to https stopped");
+                }
+            });
+        }
+        certificate.watch();
+        tracing::info!("listening on https://{https}");
+        let tls = certificate.server_config();
+        crate::transport::serve_tls(
+            listener,
+            self.router(),
+            self.timeouts,
+            tls,
+            shutdown_signal(),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! The Hallpass server: configuration, session stores, request middleware and the router.
 //!
-//! Connections are served by [`transport::serve`] (header read timeout). A request passes
+//! Connections are served by [`transport::serve`] (header read timeout), over TLS from
+//! [`tls`] when Hallpass serves HTTPS itself. A request passes
 //! one stack of layers around the router, outermost first: tracing, [`headers`] (the fixed
 //! security headers), [`metrics`] (latency), the CSP with its nonce, [`client`] (who is
 //! calling), [`csrf`] (state changes only from our origin), [`transport::read_body`] (the
@@ -21,11 +22,13 @@ pub mod guard;
 pub mod headers;
 pub mod live;
 pub mod metrics;
+pub mod redis_conn;
 pub mod registry;
 pub mod reply;
 pub mod session;
 pub mod store;
 pub mod throttle;
+pub mod tls;
 pub mod transport;
 
 mod hallpass;

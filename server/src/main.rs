@@ -39,7 +39,6 @@ async fn main() -> ExitCode {
 async fn serve(config: hallpass::config::Config) -> anyhow::Result<()> {
     let hallpass = Hallpass::start(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
     hallpass.serve(listener).await
 }
 

@@ -100,8 +100,32 @@ pub async fn serve(
     timeouts: Timeouts,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
-    // HTTP/1.1 only: browsers speak HTTP/2 only over TLS, which a proxy in front terminates,
-    // and the header timeout below is HTTP/1's (cleartext HTTP/2 would escape it).
+    serve_with(listener, router, timeouts, None, shutdown).await
+}
+
+/// [`serve`] over TLS: the handshake must also finish within the header timeout (a client
+/// that opens a connection and never completes its hello holds a place no longer than one
+/// that never finishes its headers).
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    timeouts: Timeouts,
+    tls: std::sync::Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    serve_with(listener, router, timeouts, Some(acceptor), shutdown).await
+}
+
+async fn serve_with(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    timeouts: Timeouts,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    // HTTP/1.1 only: the header timeout below is HTTP/1's (HTTP/2 would escape it); over TLS
+    // the ALPN offer says the same.
     let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
@@ -134,13 +158,34 @@ pub async fn serve(
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req
             });
-        let connection = builder.serve_connection_with_upgrades(
-            TokioIo::new(stream),
-            TowerToHyperService::new(service),
-        );
-        let connection = graceful.watch(connection.into_owned());
+        let service = TowerToHyperService::new(service);
+        let (builder, watcher, tls) = (builder.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
+            let result = match tls {
+                None => {
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(connection.into_owned()).await
+                }
+                Some(acceptor) => {
+                    match tokio::time::timeout(timeouts.header, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            let connection = builder
+                                .serve_connection_with_upgrades(TokioIo::new(stream), service);
+                            watcher.watch(connection.into_owned()).await
+                        }
+                        Ok(Err(err)) => {
+                            tracing::debug!(%err, "TLS handshake failed");
+                            Ok(())
+                        }
+                        Err(_) => {
+                            tracing::debug!("TLS handshake took too long");
+                            Ok(())
+                        }
+                    }
+                }
+            };
+            if let Err(err) = result {
                 tracing::debug!(%err, "connection ended with an error");
             }
             drop(slot);

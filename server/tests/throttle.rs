@@ -153,11 +153,11 @@ on_both_stores!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_counters_behave_like_the_in_memory_ones() {
-    use hallpass::{
-        store::{Backend, Namespace},
-        throttle::RedisThrottle,
-    };
-    let pool = Backend::redis_pool(&redis_url(), 2).await.unwrap();
+    use hallpass::{store::Namespace, throttle::RedisThrottle};
+    let pool = hallpass::redis_conn::RedisTarget::new(redis_url(), None)
+        .pool(2)
+        .await
+        .unwrap();
     let namespace = Namespace(format!("test-{:016x}", rand::random::<u64>()).into());
     app::ssr::throttle::check_throttle_behaviour(&RedisThrottle::new(pool, namespace)).await;
 }
@@ -180,7 +180,8 @@ async fn a_lock_earned_on_one_instance_holds_on_the_others() {
         assert_eq!(res.headers()[header::RETRY_AFTER], "1");
     }
     // The counters live in the shared Redis, named by a hash (no e-mail address in key names).
-    let pool = hallpass::store::Backend::redis_pool(&redis_url(), 2)
+    let pool = hallpass::redis_conn::RedisTarget::new(redis_url(), None)
+        .pool(2)
         .await
         .unwrap();
     let ns = hallpass::store::Namespace(a.namespace.as_str().into());

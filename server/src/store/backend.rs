@@ -1,20 +1,12 @@
 //! The concrete stores, chosen at start from the configuration.
 use super::{Namespace, RedisSessions, SqlSessions};
 use async_trait::async_trait;
-use fred::prelude::{
-    ClientLike, Config as RedisConfig, ConnectionConfig, PerformanceConfig, Pool, ReconnectPolicy,
-};
+use fred::prelude::Pool;
 use sqlx::AnyPool;
 use tower_sessions::{
     session::{Id, Record},
     session_store, SessionStore,
 };
-
-/// How long one Redis command may take before the request fails closed.
-pub const REDIS_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1000);
-
-/// Redis connections per instance unless configured (`HALLPASS_REDIS_CONNECTIONS`).
-pub const DEFAULT_REDIS_CONNECTIONS: usize = 2;
 
 /// Where session records live.
 #[derive(Clone, Debug)]
@@ -36,35 +28,6 @@ macro_rules! each_store {
 }
 
 impl Backend {
-    /// Connects a pool to Redis; fred keeps reconnecting in the background after an outage.
-    ///
-    /// Commands are pipelined on each connection, so a few connections carry a lot: on 2
-    /// cores, 1 or 2 connections served 30 % more requests per second than 4 or 8 (fewer
-    /// writes and wake-ups per command). See [`DEFAULT_REDIS_CONNECTIONS`].
-    pub async fn redis_pool(url: &str, connections: usize) -> anyhow::Result<Pool> {
-        let config = RedisConfig::from_url(url)?;
-        // Fail fast while Redis is away: a request answers 503 within a second instead of
-        // waiting for a reconnect (fred keeps reconnecting every 200 ms in the background).
-        let perf = PerformanceConfig {
-            default_command_timeout: REDIS_COMMAND_TIMEOUT,
-            ..Default::default()
-        };
-        let connection = ConnectionConfig {
-            connection_timeout: REDIS_COMMAND_TIMEOUT,
-            max_command_attempts: 1,
-            ..Default::default()
-        };
-        let pool = Pool::new(
-            config,
-            Some(perf),
-            Some(connection),
-            Some(ReconnectPolicy::new_constant(0, 200)),
-            connections,
-        )?;
-        pool.init().await?;
-        Ok(pool)
-    }
-
     /// Sessions in Redis, through `pool`, under `ns`.
     pub fn redis(pool: Pool, ns: Namespace) -> Self {
         Backend::Redis(RedisSessions::new(pool, ns))

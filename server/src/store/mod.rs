@@ -18,7 +18,8 @@ mod namespace;
 mod redis;
 mod sql;
 
-pub use backend::{Backend, DEFAULT_REDIS_CONNECTIONS};
+pub use crate::redis_conn::DEFAULT_REDIS_CONNECTIONS;
+pub use backend::Backend;
 pub use hashed::HashedIds;
 pub use index::{SessionIndex, DEFAULT_HISTORY_SECS};
 pub use indexed::Indexed;

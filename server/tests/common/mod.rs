@@ -3,6 +3,7 @@
 //! explicitly (as a browser would for `__Host-` cookies).
 #![allow(dead_code)]
 
+pub mod certs;
 pub mod throwaway;
 
 use app::model::Role;

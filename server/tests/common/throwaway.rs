@@ -32,15 +32,35 @@ pub struct Redis(Child);
 impl Redis {
     /// Starts it on `port` and waits until it accepts connections.
     pub fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args([
+        Self::start_with(port, &["--port", &port.to_string()])
+    }
+
+    /// Starts it speaking only TLS on `port`, presenting `cert` / `key` (PEM files).
+    pub fn start_tls(port: u16, cert: &Path, key: &Path, ca: &Path) -> Self {
+        let path = |p: &Path| p.display().to_string();
+        Self::start_with(
+            port,
+            &[
                 "--port",
+                "0",
+                "--tls-port",
                 &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
+                "--tls-cert-file",
+                &path(cert),
+                "--tls-key-file",
+                &path(key),
+                "--tls-ca-cert-file",
+                &path(ca),
+                "--tls-auth-clients",
                 "no",
-            ])
+            ],
+        )
+    }
+
+    fn start_with(port: u16, args: &[&str]) -> Self {
+        let child = Command::new("redis-server")
+            .args(args)
+            .args(["--save", "", "--appendonly", "no"])
             .args(["--bind", "127.0.0.1"])
             .stdout(Stdio::null())
             .spawn()
@@ -66,6 +86,8 @@ impl Drop for Redis {
 /// survives [`Postgres::crash`] and [`Postgres::start`], like a real server's.
 pub struct Postgres {
     dir: tempfile::TempDir,
+    /// Settings passed to the server at every start (`-c name=value …`).
+    options: String,
     /// The port it listens on.
     pub port: u16,
     /// How to run `pg_ctl`: the program, then any arguments before its own.
@@ -75,6 +97,40 @@ pub struct Postgres {
 impl Postgres {
     /// Creates the cluster and starts it.
     pub fn new() -> Self {
+        Self::create(|_| String::new())
+    }
+
+    /// A cluster that accepts only TLS connections over TCP, presenting `cert` / `key` (PEM).
+    pub fn new_tls(cert_pem: &str, key_pem: &str) -> Self {
+        Self::create(|data| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::write(data.join("server.crt"), cert_pem).unwrap();
+            std::fs::write(data.join("server.key"), key_pem).unwrap();
+            std::fs::set_permissions(
+                data.join("server.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .unwrap();
+            if as_root() {
+                for file in ["server.crt", "server.key"] {
+                    std::os::unix::fs::chown(data.join(file), Some(uid_of("postgres")), None)
+                        .unwrap();
+                }
+            }
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\n\
+                 hostssl all all 127.0.0.1/32 trust\n\
+                 hostnossl all all 127.0.0.1/32 reject\n",
+            )
+            .unwrap();
+            "-c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key".to_owned()
+        })
+    }
+
+    /// Creates the cluster, lets `prepare` adjust its data folder (returning extra server
+    /// settings), and starts it.
+    fn create(prepare: impl FnOnce(&Path) -> String) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let pg_ctl = pg_bin("pg_ctl");
         let pg_ctl = if as_root() {
@@ -87,12 +143,14 @@ impl Postgres {
         } else {
             vec![pg_ctl]
         };
-        let pg = Postgres {
+        let mut pg = Postgres {
             port: free_port(),
             dir,
+            options: String::new(),
             pg_ctl,
         };
         pg.pg_ctl(&["initdb", "-o", "--auth=trust --username=postgres --no-sync"]);
+        pg.options = prepare(&pg.data());
         pg.start();
         pg
     }
@@ -105,9 +163,10 @@ impl Postgres {
     /// Starts the server and waits until it accepts connections.
     pub fn start(&self) {
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off {}",
             self.port,
-            self.data().display()
+            self.data().display(),
+            self.options,
         );
         self.pg_ctl(&["start", "-w", "-l", "/dev/null", "-o", &options]);
         wait_for_port(self.port);

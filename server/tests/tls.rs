@@ -1,0 +1,400 @@
+//! TLS everywhere Hallpass talks: HTTPS to browsers (served by the binary itself, with the
+//! certificate renewed in place and plain HTTP only redirecting), `rediss://` to Redis and
+//! `sslmode=verify-full` to PostgreSQL, each against a real server using a certificate this
+//! test makes.
+mod common;
+
+use common::{
+    certs::Authority,
+    throwaway::{free_port, Postgres, Redis},
+    StoreKind, TestServer, PASSWORD, USER_AGENT, USER_EMAIL,
+};
+use reqwest::{header, redirect::Policy, Client};
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+/// A `hallpass serve` process, and the lines it logs.
+struct Served {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+impl Served {
+    /// Starts the binary with `env` on a fresh SQLite database in `dir`.
+    fn start(dir: &Path, env: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hallpass"))
+            .arg("serve")
+            .env(
+                "HALLPASS_DATABASE_URL",
+                format!("sqlite://{}/hallpass.db?mode=rwc", dir.display()),
+            )
+            .env("HALLPASS_ADMIN_EMAIL", "admin@example.test")
+            .env("HALLPASS_ADMIN_PASSWORD", PASSWORD)
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("RUST_LOG", "warn,hallpass=info")
+            .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("hallpass starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Served { child, lines }
+    }
+
+    /// Waits for the next line containing `needle` (what follows it on that line).
+    fn wait_for(&self, needle: &str) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("the process never logged {needle:?}"));
+            if let Some(rest) = line.split(needle).nth(1) {
+                return rest.to_owned();
+            }
+        }
+    }
+
+    /// The port in the next line containing `needle` followed by `127.0.0.1:PORT`.
+    fn port_after(&self, needle: &str) -> u16 {
+        let rest = self.wait_for(needle);
+        let addr: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+            .collect();
+        addr.rsplit(':').next().unwrap().parse().expect("a port")
+    }
+}
+
+/// A client that trusts only the test's CA.
+fn trusting(ca: &Authority) -> Client {
+    let pem = std::fs::read(ca.ca_file()).unwrap();
+    Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The certificate a TLS handshake with 127.0.0.1:`port` (as `localhost`) presents.
+async fn presented(ca: &Authority, port: u16) -> Vec<u8> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer, ServerName};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca.ca_file()).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(hallpass::tls::provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let tls = connector
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .expect("handshake");
+    tls.get_ref().1.peer_certificates().unwrap()[0].to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_is_served_with_hsts_and_plain_http_only_redirects() {
+    let ca = Authority::new("Hallpass test CA");
+    let (cert, key) = ca.issue().write(ca.dir());
+    let served = Served::start(
+        ca.dir(),
+        &[
+            ("HALLPASS_TLS_CERT", cert.to_str().unwrap()),
+            ("HALLPASS_TLS_KEY", key.to_str().unwrap()),
+            ("HALLPASS_HTTP_REDIRECT_ADDR", "127.0.0.1:0"),
+            ("HALLPASS_HEADER_TIMEOUT_SECS", "1"),
+        ],
+    );
+    let plain_port = served.port_after("redirecting http://");
+    let port = served.port_after("listening on https://");
+    let base = format!("https://localhost:{port}");
+    let client = trusting(&ca);
+
+    // The sign-in page over HTTPS, with HSTS for a year (what the HTTP Observatory asks for).
+    let page = client.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(
+        page.headers()[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000; includeSubDomains"
+    );
+    // Signing in works end to end over TLS, and the cookie is the `__Host-` one.
+    let login = client
+        .post(format!("{base}/api/login"))
+        .header(header::ORIGIN, &base)
+        .header(header::USER_AGENT, USER_AGENT)
+        .form(&[("email", "admin@example.test"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let cookie = common::session_cookie(&login).expect("a session cookie").0;
+    let me = client
+        .post(format!("{base}/api/me"))
+        .header(header::ORIGIN, &base)
+        .header(header::USER_AGENT, USER_AGENT)
+        .header(header::COOKIE, format!("__Host-hallpass={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+
+    // Plain HTTP answers every method and path with a permanent redirect to the same place on
+    // https, and nothing else: no cookie, no page.
+    let plain = Client::builder().redirect(Policy::none()).build().unwrap();
+    for (method, path) in [
+        (reqwest::Method::GET, "/account?tab=devices"),
+        (reqwest::Method::POST, "/api/login"),
+        (reqwest::Method::GET, "/"),
+    ] {
+        let res = plain
+            .request(
+                method.clone(),
+                format!("http://localhost:{plain_port}{path}"),
+            )
+            .header(header::COOKIE, format!("__Host-hallpass={cookie}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 308, "{method} {path}");
+        assert_eq!(
+            res.headers()[header::LOCATION],
+            format!("{base}{path}").as_str()
+        );
+        assert!(res.headers().get(header::SET_COOKIE).is_none());
+        assert!(res
+            .headers()
+            .get(header::STRICT_TRANSPORT_SECURITY)
+            .is_none());
+    }
+    // A request without a host cannot be redirected: 400 with a message.
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", plain_port)).unwrap();
+    raw.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    raw.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.0 400"), "{answer}");
+    assert!(answer.contains("redirect to https"), "{answer}");
+
+    // The TLS port does not speak plain HTTP.
+    assert!(plain
+        .get(format!("http://127.0.0.1:{port}/login"))
+        .send()
+        .await
+        .is_err());
+
+    // A client that opens a connection and never starts its handshake is dropped after the
+    // header timeout (1 s here), like one that never finishes its headers.
+    let mut silent = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 16];
+    let read = silent.read(&mut buf);
+    assert!(
+        matches!(read, Ok(0)) || read.is_err() && started.elapsed() < Duration::from_secs(9),
+        "the silent connection was not closed: {read:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_certificate_is_served_without_a_restart_and_a_broken_one_is_not() {
+    let ca = Authority::new("Hallpass test CA");
+    let first = ca.issue();
+    let (cert, key) = first.write(ca.dir());
+    let served = Served::start(
+        ca.dir(),
+        &[
+            ("HALLPASS_TLS_CERT", cert.to_str().unwrap()),
+            ("HALLPASS_TLS_KEY", key.to_str().unwrap()),
+        ],
+    );
+    let port = served.port_after("listening on https://");
+    assert_eq!(presented(&ca, port).await, first.der);
+
+    // A renewal writes both files; new handshakes get the new certificate.
+    let renewed = ca.issue();
+    renewed.write(ca.dir());
+    served.wait_for("TLS certificate reloaded");
+    assert_eq!(presented(&ca, port).await, renewed.der);
+
+    // A key that does not belong to the certificate (a renewal caught half-way): the server
+    // says so and keeps serving the last good pair.
+    let other = ca.issue();
+    std::fs::write(&key, &other.key_pem).unwrap();
+    served.wait_for("do not load");
+    assert_eq!(presented(&ca, port).await, renewed.der);
+    let page = trusting(&ca)
+        .get(format!("https://localhost:{port}/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_that_does_not_load_stops_the_start_with_a_clear_message() {
+    let ca = Authority::new("Hallpass test CA");
+    let (cert, key) = ca.issue().write(ca.dir());
+    std::fs::write(&key, ca.issue().key_pem).unwrap();
+    let mut config = hallpass::config::Config::new(
+        format!("sqlite://{}/hallpass.db?mode=rwc", ca.dir().display()),
+        None,
+    );
+    config.tls_cert = Some(cert);
+    config.tls_key = Some(key);
+    let err = hallpass::Hallpass::start(&config).await.unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("does not serve the certificate"), "{text}");
+    // The redirect listener alone is refused too (it would redirect to an https that is not
+    // there).
+    let mut config = hallpass::config::Config::new(
+        format!("sqlite://{}/hallpass.db?mode=rwc", ca.dir().display()),
+        None,
+    );
+    config.http_redirect_addr = Some("127.0.0.1:0".parse().unwrap());
+    let err = hallpass::Hallpass::start(&config).await.unwrap_err();
+    assert!(format!("{err:#}").contains("HALLPASS_TLS_CERT"), "{err:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_live_in_a_redis_reached_over_tls() {
+    let ca = Authority::new("Hallpass test CA");
+    let (cert, key) = ca.issue().write(ca.dir());
+    let port = free_port();
+    let _redis = Redis::start_tls(port, &cert, &key, &ca.ca_file());
+    let url = format!("rediss://localhost:{port}");
+
+    // Trusting the CA: sessions are written to, read from and ended in the TLS Redis, and the
+    // event bus's subscription (its own connection) works over TLS too.
+    let ca_file = ca.ca_file();
+    let s = TestServer::start_with({
+        let url = url.clone();
+        move |config| {
+            config.redis_url = Some(url.clone());
+            config.redis_ca_file = Some(ca_file.clone());
+        }
+    })
+    .await;
+    let _storage = s.storage();
+    assert!(matches!(s.kind(), StoreKind::Redis));
+    let mut events = s.hallpass.state().events.subscribe();
+    let cookie = s.session_for(USER_EMAIL).await;
+    assert_eq!(s.post("me", &[], Some(&cookie)).await.status(), 200);
+    let direct = hallpass::redis_conn::RedisTarget::new(url.clone(), Some(ca.ca_file()))
+        .pool(1)
+        .await
+        .expect("the test reaches the TLS Redis");
+    let keys: i64 = fred::interfaces::ServerInterface::dbsize(direct.next())
+        .await
+        .unwrap();
+    assert!(
+        keys > 0,
+        "Hallpass's keys are in the TLS Redis (this server is the test's own)"
+    );
+    assert_eq!(s.post("logout", &[], Some(&cookie)).await.status(), 200);
+    assert_eq!(s.post("me", &[], Some(&cookie)).await.status(), 401);
+    tokio::time::timeout(Duration::from_secs(10), events.recv())
+        .await
+        .expect("an event came back through the TLS subscription")
+        .unwrap();
+
+    // Not trusting it (the system's authorities do not know the test CA), or not speaking
+    // TLS to it: the start fails and says why.
+    for (url, ca_file, expected) in [
+        (url.clone(), None, "UnknownIssuer"),
+        (
+            format!("redis://localhost:{port}"),
+            None,
+            "connecting to Redis",
+        ),
+        (
+            format!("redis://localhost:{port}"),
+            Some(ca.ca_file()),
+            "not rediss://",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = hallpass::config::Config::new(
+            format!("sqlite://{}/hallpass.db?mode=rwc", dir.path().display()),
+            Some(url.clone()),
+        );
+        config.redis_ca_file = ca_file;
+        let started =
+            tokio::time::timeout(Duration::from_secs(20), hallpass::Hallpass::start(&config))
+                .await
+                .expect("the start gives up instead of hanging");
+        let err = started.expect_err(&url);
+        assert!(format!("{err:#}").contains(expected), "{url}: {err:#}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_is_reached_over_verified_tls() {
+    let ca = Authority::new("Hallpass test CA");
+    let issued = ca.issue();
+    let pg = Postgres::new_tls(&issued.cert_pem, &issued.key_pem);
+    let base = format!("postgres://postgres@localhost:{}/postgres", pg.port);
+    let ca_file = ca.ca_file();
+
+    // The server refuses unencrypted connections, so a start without TLS fails.
+    let dir = tempfile::tempdir().unwrap();
+    let config = hallpass::config::Config::new(format!("{base}?sslmode=disable"), None);
+    let err = hallpass::Hallpass::start(&config).await.unwrap_err();
+    assert!(format!("{err:#}").contains("no encryption"), "{err:#}");
+
+    // A CA the server's certificate was not issued by: refused (verify-full checks the chain
+    // and the host name).
+    let stranger = Authority::new("Someone else's CA");
+    let config = hallpass::config::Config::new(
+        format!(
+            "{base}?sslmode=verify-full&sslrootcert={}",
+            stranger.ca_file().display()
+        ),
+        None,
+    );
+    let err = hallpass::Hallpass::start(&config).await.unwrap_err();
+    assert!(format!("{err:#}").contains("UnknownIssuer"), "{err:#}");
+
+    // verify-full with the right CA: Hallpass runs on it, and the connections are encrypted.
+    let url = format!(
+        "{base}?sslmode=verify-full&sslrootcert={}",
+        ca_file.display()
+    );
+    let s = TestServer::start_with_database(StoreKind::Postgres, &url, dir).await;
+    let _storage = s.storage();
+    let cookie = s.session_for(USER_EMAIL).await;
+    assert_eq!(s.post("me", &[], Some(&cookie)).await.status(), 200);
+    let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(s.hallpass.users().pool())
+        .await
+        .unwrap();
+    assert!(ssl, "the connection is encrypted");
+}
