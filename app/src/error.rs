@@ -70,6 +70,9 @@ pub struct ApiError {
     /// With `RATE_LIMITED`: seconds to wait (also sent as `Retry-After`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<i64>,
+    /// With `REAUTH_REQUIRED`: which factors the confirmation may use (the prompt offers those).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept: Option<crate::policy::ReauthMethods>,
 }
 
 impl ApiError {
@@ -80,6 +83,7 @@ impl ApiError {
             message: message.into(),
             reason: None,
             retry_after: None,
+            accept: None,
         }
     }
 
@@ -105,6 +109,20 @@ impl ApiError {
             ErrorCode::ReauthRequired,
             "Please confirm your password to continue.",
         )
+    }
+
+    /// 403 until the user confirms it is them with one of `accept`.
+    pub fn reauth_with(accept: crate::policy::ReauthMethods) -> Self {
+        use crate::policy::ReauthMethods;
+        let message = match accept {
+            ReauthMethods::Password => "Please confirm your password to continue.",
+            ReauthMethods::Passkey => "Please confirm with a passkey to continue.",
+            ReauthMethods::Both => "Please confirm it's you (password or passkey) to continue.",
+        };
+        Self {
+            accept: Some(accept),
+            ..Self::new(ErrorCode::ReauthRequired, message)
+        }
     }
 
     /// 429: wait `retry_after` seconds.

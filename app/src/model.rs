@@ -54,6 +54,58 @@ pub struct CurrentUser {
     pub server_now: i64,
     /// Started from a remember-me token.
     pub remembered: bool,
+    /// How the user last proved who they are in this session (at `authenticated_at`).
+    #[serde(default)]
+    pub auth_method: AuthMethod,
+}
+
+/// How a session's user last proved who they are: what the session records, the devices page
+/// and the admin listing show, and the audit trail names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuthMethod {
+    /// Their password.
+    #[default]
+    #[serde(rename = "pwd")]
+    Password,
+    /// A passkey (WebAuthn, with user verification).
+    #[serde(rename = "passkey")]
+    Passkey,
+    /// A remember-me token: nothing was entered in this session yet.
+    #[serde(rename = "remember")]
+    Remember,
+}
+
+impl AuthMethod {
+    /// The short name (`pwd`, `passkey`, `remember`).
+    pub fn code(self) -> &'static str {
+        match self {
+            AuthMethod::Password => "pwd",
+            AuthMethod::Passkey => "passkey",
+            AuthMethod::Remember => "remember",
+        }
+    }
+
+    /// For people: "password", "passkey", "remember me".
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthMethod::Password => "password",
+            AuthMethod::Passkey => "passkey",
+            AuthMethod::Remember => "remember me",
+        }
+    }
+}
+
+/// A passkey as its owner sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyInfo {
+    /// Opaque id (for removing it).
+    pub id: String,
+    /// The name its owner gave it.
+    pub name: String,
+    /// Unix seconds when it was added.
+    pub created_at: i64,
+    /// Unix seconds it last signed in or confirmed a sensitive action.
+    pub last_used_at: Option<i64>,
 }
 
 /// Why a session ended. The `code` travels in `/login?reason=…` and in API errors.
@@ -330,6 +382,12 @@ pub struct SessionInfo {
     pub device: String,
     /// Started from a remember-me token.
     pub remembered: bool,
+    /// How its user last proved who they are, and when (Unix seconds).
+    #[serde(default)]
+    pub auth_method: AuthMethod,
+    /// When that was.
+    #[serde(default)]
+    pub authenticated_at: i64,
     /// The caller's own session.
     pub current: bool,
 }

@@ -39,6 +39,58 @@ impl std::str::FromStr for FingerprintMode {
     }
 }
 
+/// Which factors a re-authentication (before a sensitive action) accepts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReauthMethods {
+    /// The password only.
+    Password,
+    /// A passkey only.
+    Passkey,
+    /// Either.
+    #[default]
+    Both,
+}
+
+impl ReauthMethods {
+    /// The name used in forms and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReauthMethods::Password => "password",
+            ReauthMethods::Passkey => "passkey",
+            ReauthMethods::Both => "both",
+        }
+    }
+
+    /// Whether a re-authentication by `method` counts.
+    pub fn accepts(self, method: crate::model::AuthMethod) -> bool {
+        use crate::model::AuthMethod;
+        matches!(
+            (self, method),
+            (
+                ReauthMethods::Both,
+                AuthMethod::Password | AuthMethod::Passkey
+            ) | (ReauthMethods::Password, AuthMethod::Password)
+                | (ReauthMethods::Passkey, AuthMethod::Passkey)
+        )
+    }
+}
+
+impl std::str::FromStr for ReauthMethods {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "password" => Ok(ReauthMethods::Password),
+            "passkey" => Ok(ReauthMethods::Passkey),
+            "both" => Ok(ReauthMethods::Both),
+            other => Err(format!(
+                "reauth_methods must be password, passkey or both (not {other:?})"
+            )),
+        }
+    }
+}
+
 /// Timeouts and limits, all in seconds. The defaults follow OWASP ASVS 5.0 (7.1.1, 7.1.2) and
 /// are justified in the README.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +107,12 @@ pub struct Policy {
     pub remember_me_secs: i64,
     /// Live sessions per user; signing in beyond it ends the least recently used one.
     pub max_sessions_per_user: i64,
+    /// Which factors re-authentication accepts (password, passkey or both).
+    #[serde(default)]
+    pub reauth_methods: ReauthMethods,
+    /// Admin actions need a passkey re-authentication (a password one is not enough).
+    #[serde(default)]
+    pub admin_requires_passkey: bool,
 }
 
 impl Default for Policy {
@@ -66,6 +124,8 @@ impl Default for Policy {
             fingerprint_mode: FingerprintMode::Strict,
             remember_me_secs: 30 * 86400,
             max_sessions_per_user: 10,
+            reauth_methods: ReauthMethods::Both,
+            admin_requires_passkey: false,
         }
     }
 }
@@ -93,7 +153,9 @@ impl Policy {
         now_ms - last_seen_ms > self.idle_timeout_secs.saturating_mul(1000)
     }
 
-    /// A policy from the API's form fields, checked: every problem is listed.
+    /// A policy from the API's form fields, checked: every problem is listed. The passkey
+    /// fields may be left out (both factors; admins not held to passkeys).
+    #[allow(clippy::too_many_arguments)]
     pub fn from_form(
         idle_timeout_secs: i64,
         absolute_timeout_secs: i64,
@@ -101,6 +163,8 @@ impl Policy {
         fingerprint_mode: &str,
         remember_me_secs: i64,
         max_sessions_per_user: i64,
+        reauth_methods: Option<&str>,
+        admin_requires_passkey: bool,
     ) -> Result<Self, Vec<String>> {
         let policy = Policy {
             idle_timeout_secs,
@@ -109,8 +173,33 @@ impl Policy {
             fingerprint_mode: fingerprint_mode.parse().map_err(|e| vec![e])?,
             remember_me_secs,
             max_sessions_per_user,
+            reauth_methods: reauth_methods
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| vec![e])?
+                .unwrap_or_default(),
+            admin_requires_passkey,
         };
         policy.validate().map(|()| policy)
+    }
+
+    /// Whether a session last authenticated by `method` at `authenticated_at` may take a
+    /// sensitive action at `now` (`admin`: an admin action). The one place freshness is
+    /// decided.
+    pub fn is_fresh(
+        &self,
+        method: crate::model::AuthMethod,
+        authenticated_at: i64,
+        now: i64,
+        admin: bool,
+    ) -> bool {
+        let recent = now - authenticated_at <= self.reauth_window_secs;
+        let factor = if admin && self.admin_requires_passkey {
+            method == crate::model::AuthMethod::Passkey
+        } else {
+            self.reauth_methods.accepts(method)
+        };
+        recent && factor
     }
 
     /// Checks every value; the messages are meant for the person editing the policy.
@@ -142,6 +231,12 @@ impl Policy {
         }
         if self.idle_timeout_secs > self.absolute_timeout_secs {
             errors.push("The idle timeout cannot be longer than the absolute lifetime.".into());
+        }
+        if self.admin_requires_passkey && self.reauth_methods == ReauthMethods::Password {
+            errors.push(
+                "Admin actions cannot require a passkey while re-authentication accepts only passwords."
+                    .into(),
+            );
         }
         if errors.is_empty() {
             Ok(())

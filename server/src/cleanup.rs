@@ -63,6 +63,7 @@ impl Cleanup {
             .remember
             .delete_expired(now, policy.remember_me_secs)
             .await?;
+        self.state.passkeys.clean_up(now).await?;
         let audit_events = self
             .state
             .audit

@@ -405,7 +405,7 @@ async fn remember(
                 session,
                 &user,
                 client,
-                true,
+                app::model::AuthMethod::Remember,
                 gen,
                 Some(selector.clone()),
             )

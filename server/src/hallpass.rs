@@ -151,6 +151,7 @@ impl Hallpass {
             devices: app::ssr::devices::Devices::load(&db)
                 .await
                 .context("loading the device cookie key")?,
+            passkeys: app::ssr::passkeys::Passkeys::new(db.clone(), &config.public_origin),
             hashing: match config.hashing_concurrency {
                 Some(n) => app::ssr::password::HashGate::new(n, n),
                 None => app::ssr::password::HashGate::for_this_machine(),

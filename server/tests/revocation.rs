@@ -5,8 +5,8 @@ mod common;
 
 use app::{model::EndReason, ssr::events::Event};
 use common::{
-    json, key_of, remember_cookie, remembered, session_cookie, StoreKind, TestServer, ADMIN_EMAIL,
-    PASSWORD, USER_AGENT, USER_EMAIL,
+    json, key_of, remember_cookie, remembered, session_cookie, user_id, StoreKind, TestServer,
+    ADMIN_EMAIL, PASSWORD, USER_AGENT, USER_EMAIL,
 };
 use hallpass::session::COOKIE_NAME;
 use reqwest::header;
@@ -28,16 +28,6 @@ async fn my_session_keys(s: &TestServer, cookie: &str) -> Vec<String> {
         .iter()
         .map(|s| s["handle"].as_str().unwrap().to_owned())
         .collect()
-}
-
-async fn user_id(s: &TestServer, email: &str) -> String {
-    s.hallpass
-        .users()
-        .find_by_email(email)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
 }
 
 on_every_store!(
@@ -750,7 +740,7 @@ on_every_store!(
             &session,
             &user,
             &Default::default(),
-            false,
+            app::model::AuthMethod::Password,
             gen,
             None,
         )

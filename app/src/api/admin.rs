@@ -12,6 +12,8 @@ pub async fn set_policy(
     fingerprint_mode: String,
     remember_me_secs: i64,
     max_sessions_per_user: i64,
+    reauth_methods: Option<String>,
+    admin_requires_passkey: Option<String>,
 ) -> Result<Policy, ApiError> {
     use crate::ssr::{audit::*, context::*, events::Event};
 
@@ -24,8 +26,27 @@ pub async fn set_policy(
         &fingerprint_mode,
         remember_me_secs,
         max_sessions_per_user,
+        reauth_methods.as_deref(),
+        super::checked(admin_requires_passkey.as_deref()),
     )
     .map_err(|errors| ApiError::bad_request(errors.join(" ")))?;
+    let needs_passkeys = policy.admin_requires_passkey
+        || policy.reauth_methods == crate::policy::ReauthMethods::Passkey;
+    if needs_passkeys {
+        // Never a policy that locks every admin out of admin actions.
+        let has_one = state.passkeys.enabled()
+            && state
+                .passkeys
+                .count(&admin.0.user_id)
+                .await
+                .map_err(|err| db_unavailable(err))?
+                > 0;
+        if !has_one {
+            return Err(ApiError::bad_request(
+                "Add a passkey to your own account before making passkeys required (otherwise no admin could confirm admin actions).",
+            ));
+        }
+    }
     state
         .policy
         .save(&policy, &admin.0.user_id, state.clock.now())

@@ -13,10 +13,7 @@ pub async fn login(
     password: String,
     remember: Option<String>,
 ) -> Result<CurrentUser, ApiError> {
-    use crate::ssr::{
-        context::*,
-        cookies::{DEVICE_COOKIE, REMEMBER_COOKIE},
-    };
+    use crate::ssr::{context::*, cookies::DEVICE_COOKIE};
 
     if email.len() > 254 || password.len() > 1024 {
         return Err(ApiError::bad_request("Email or password is too long."));
@@ -67,6 +64,37 @@ pub async fn login(
         return Err(ApiError::unauthorized("Incorrect email or password."));
     };
     crate::ssr::attempts::succeeded(&state, attempt).await;
+    signed_in(
+        &state,
+        &session,
+        &user,
+        &client,
+        crate::model::AuthMethod::Password,
+        gen,
+        super::checked(remember.as_deref()),
+    )
+    .await
+}
+
+/// The end of every sign-in, once the user has proved who they are by `method`: a fresh
+/// device cookie, this browser's old remember-me token replaced (and a new one issued when
+/// `remember`), and a new session under the account's generation `gen` as it was before the
+/// proof was checked.
+#[cfg(feature = "ssr")]
+pub(crate) async fn signed_in(
+    state: &crate::ssr::context::ServerState,
+    session: &tower_sessions::Session,
+    user: &crate::ssr::users::User,
+    client: &crate::ssr::auth::ClientInfo,
+    method: crate::model::AuthMethod,
+    gen: i64,
+    remember: bool,
+) -> Result<CurrentUser, ApiError> {
+    use crate::ssr::{
+        context::{append_response_header, db_unavailable, request_headers},
+        cookies::{DEVICE_COOKIE, REMEMBER_COOKIE},
+    };
+    let headers = request_headers()?;
     // This device has now signed in to the account: a fresh device cookie.
     append_response_header(
         http::header::SET_COOKIE,
@@ -83,7 +111,7 @@ pub async fn login(
         append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
     }
     // The new token is issued first, so the session is stored bound to it from the start.
-    let token = if super::checked(remember.as_deref()) {
+    let token = if remember {
         Some(
             state
                 .remember
@@ -96,7 +124,7 @@ pub async fn login(
     };
     let selector = token.as_ref().map(|(_, selector)| selector.clone());
     let auth = match crate::ssr::lifecycle::start_session(
-        &state, &session, &user, &client, false, gen, selector,
+        state, session, user, client, method, gen, selector,
     )
     .await
     {
@@ -178,13 +206,18 @@ pub async fn touch() -> Result<CurrentUser, ApiError> {
 /// authentication time reset, so sensitive actions are allowed for the re-auth window.
 #[server(prefix = "/api", endpoint = "reauth")]
 pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
-    use crate::ssr::{audit::*, auth::*, context::*};
+    use crate::ssr::context::*;
 
     if password.len() > 1024 {
         return Err(ApiError::bad_request("Password is too long."));
     }
     let state = server_state()?;
     let principal = require_principal()?;
+    if state.policy.current().reauth_methods == crate::policy::ReauthMethods::Passkey {
+        return Err(ApiError::forbidden_because(
+            "Sensitive actions are confirmed with a passkey here, not a password.",
+        ));
+    }
     let client = client_info();
     let hashing = state.hashing.enter().await?;
     // Counted against this session (and, more loosely, its user) only: the account's sign-in lock never applies here.
@@ -222,20 +255,47 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
         return Err(ApiError::not_signed_in());
     };
     crate::ssr::attempts::succeeded(&state, attempt).await;
-    // Role and email come from the database, never from the session being replaced.
+    reauthenticated(
+        &state,
+        principal,
+        user,
+        crate::model::AuthMethod::Password,
+        &client,
+    )
+    .await
+}
+
+/// The end of every re-authentication, once the user has proved who they are again by
+/// `method`: the session id is regenerated and the authentication time and method reset; role
+/// and e-mail come from the database, never from the session being replaced.
+#[cfg(feature = "ssr")]
+pub(crate) async fn reauthenticated(
+    state: &crate::ssr::context::ServerState,
+    principal: crate::ssr::auth::Principal,
+    user: crate::ssr::users::User,
+    method: crate::model::AuthMethod,
+    client: &crate::ssr::auth::ClientInfo,
+) -> Result<CurrentUser, ApiError> {
+    use crate::ssr::{
+        audit::{AuditEvent, AuditKind},
+        auth::AuthState,
+        context::{current_key, session},
+    };
     let auth = AuthState {
         authenticated_at: state.clock.now(),
         remembered: false,
+        method,
         role: user.role,
         email: user.email,
         ..principal.0
     };
-    crate::ssr::lifecycle::regenerate(&state, &session()?, &auth).await?;
+    crate::ssr::lifecycle::regenerate(state, &session()?, &auth).await?;
     state
         .audit
         .record(
             AuditEvent::new(AuditKind::Reauth, Some(&auth.user_id))
-                .client(&client)
+                .client(client)
+                .reason(format!("with {}", method.label()))
                 .session(current_key()?),
         )
         .await;

@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod auth;
 mod history;
+mod passkeys;
 mod sessions;
 mod users;
 
@@ -11,6 +12,7 @@ pub use account::*;
 pub use admin::*;
 pub use auth::*;
 pub use history::*;
+pub use passkeys::*;
 pub use sessions::*;
 pub use users::*;
 
@@ -35,5 +37,6 @@ pub const BACKGROUND_ENDPOINTS: &[&str] = &[
     "/api/admin_user_impact",
     "/api/session_timeline",
     "/api/my_session_timeline",
+    "/api/my_passkeys",
     "/api/events",
 ];

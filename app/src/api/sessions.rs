@@ -212,6 +212,8 @@ pub async fn policy_dry_run(
     fingerprint_mode: String,
     remember_me_secs: i64,
     max_sessions_per_user: i64,
+    reauth_methods: Option<String>,
+    admin_requires_passkey: Option<String>,
 ) -> Result<DryRun, ApiError> {
     use crate::{policy::Policy, ssr::context::*};
     let state = server_state()?;
@@ -223,6 +225,8 @@ pub async fn policy_dry_run(
         &fingerprint_mode,
         remember_me_secs,
         max_sessions_per_user,
+        reauth_methods.as_deref(),
+        super::checked(admin_requires_passkey.as_deref()),
     )
     .map_err(|errors| ApiError::bad_request(errors.join(" ")))?;
     let now = state.clock.now();

@@ -243,7 +243,15 @@ pub async fn set_password_with_link(
                 .reason("set with a one-time link"),
         )
         .await;
-    let auth =
-        lifecycle::start_session(&state, &session()?, &user, &client, false, gen, None).await?;
+    let auth = lifecycle::start_session(
+        &state,
+        &session()?,
+        &user,
+        &client,
+        crate::model::AuthMethod::Password,
+        gen,
+        None,
+    )
+    .await?;
     Ok(auth.me(&state.policy.current(), state.clock.now()))
 }

@@ -4,6 +4,7 @@ mod countdown;
 mod header;
 mod live;
 mod outcome;
+mod passkeys;
 mod reauth;
 mod sign_out;
 
@@ -12,6 +13,7 @@ pub use countdown::ExpiryCountdown;
 pub use header::AppHeader;
 pub use live::{use_live_tick, LiveEvents, LiveTick};
 pub use outcome::{report, Outcome};
+pub use passkeys::{create as create_passkey, get as use_passkey, PasskeysCard};
 pub use reauth::{follow_session_end, use_reauth, Reauth, ReauthDialog};
 pub use sign_out::SignOutButton;
 

@@ -1,7 +1,9 @@
-//! Re-authentication before sensitive actions: a password dialog, then the action again.
+//! Re-authentication before sensitive actions: a dialog (password, passkey, or either, as the
+//! server's policy accepts), then the action again.
 use crate::{
-    api::reauth,
+    api::{passkey_reauth_finish, passkey_reauth_start, reauth},
     error::{ApiError, ErrorCode},
+    policy::ReauthMethods,
 };
 use futures::channel::oneshot;
 use leptos::{prelude::*, task::spawn_local};
@@ -12,6 +14,8 @@ use std::future::Future;
 pub struct Reauth {
     open: RwSignal<bool>,
     reply: StoredValue<Option<oneshot::Sender<bool>>>,
+    /// What the server said it accepts this time.
+    accept: RwSignal<ReauthMethods>,
 }
 
 impl Reauth {
@@ -39,12 +43,14 @@ impl Reauth {
     {
         match call().await {
             Err(err) if err.code == ErrorCode::ReauthRequired => {
+                self.accept
+                    .set(err.accept.unwrap_or(ReauthMethods::Password));
                 if self.prompt().await {
                     call().await
                 } else {
                     Err(ApiError::new(
                         ErrorCode::ReauthRequired,
-                        "Cancelled: your password is needed for that.",
+                        "Cancelled: you need to confirm it's you for that.",
                     ))
                 }
             }
@@ -91,6 +97,7 @@ pub fn ReauthDialog(children: Children) -> impl IntoView {
     let handle = Reauth {
         open: RwSignal::new(false),
         reply: StoredValue::new(None),
+        accept: RwSignal::new(ReauthMethods::Password),
     };
     provide_context(handle);
     let password = RwSignal::new(String::new());
@@ -113,6 +120,30 @@ pub fn ReauthDialog(children: Children) -> impl IntoView {
             }
         });
     };
+    let use_passkey = move |_| {
+        pending.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let result = match passkey_reauth_start().await {
+                Ok(options) => match super::passkeys::get(&options).await {
+                    Ok(answer) => passkey_reauth_finish(answer).await.map(|_| ()),
+                    Err(message) => Err(ApiError::bad_request(message)),
+                },
+                Err(err) => Err(err),
+            };
+            pending.set(false);
+            match result {
+                Ok(()) => {
+                    password.set(String::new());
+                    handle.finish(true);
+                }
+                Err(err) if err.reason.is_some() => follow_session_end(&err),
+                Err(err) => error.set(Some(err.message)),
+            }
+        });
+    };
+    let with_password = move || handle.accept.get() != ReauthMethods::Passkey;
+    let with_passkey = move || handle.accept.get() != ReauthMethods::Password;
     let cancel = move |_| {
         password.set(String::new());
         error.set(None);
@@ -124,15 +155,26 @@ pub fn ReauthDialog(children: Children) -> impl IntoView {
             <div class="modal-backdrop">
                 <form class="card modal" role="dialog" aria-modal="true" aria-labelledby="reauth-title" on:submit=submit>
                     <h2 id="reauth-title">"Confirm it's you"</h2>
-                    <p class="muted">"Enter your password to continue. You won't be asked again for a few minutes."</p>
+                    <p class="muted">{move || match handle.accept.get() {
+                        ReauthMethods::Password => "Enter your password to continue. You won't be asked again for a few minutes.",
+                        ReauthMethods::Passkey => "Use your passkey to continue. You won't be asked again for a few minutes.",
+                        ReauthMethods::Both => "Enter your password or use a passkey to continue. You won't be asked again for a few minutes.",
+                    }}</p>
                     {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                    <label for="reauth-password">"Current password"</label>
-                    <input id="reauth-password" type="password" autocomplete="current-password" required
-                        prop:value=move || password.get()
-                        on:input=move |ev| password.set(event_target_value(&ev))/>
+                    <Show when=with_password>
+                        <label for="reauth-password">"Current password"</label>
+                        <input id="reauth-password" type="password" autocomplete="current-password" required
+                            prop:value=move || password.get()
+                            on:input=move |ev| password.set(event_target_value(&ev))/>
+                    </Show>
                     <div class="actions">
                         <button type="button" class="secondary" on:click=cancel>"Cancel"</button>
-                        <button type="submit" class="primary" disabled=move || pending.get()>"Confirm"</button>
+                        <Show when=with_passkey>
+                            <button type="button" class="secondary" data-testid="reauth-passkey" on:click=use_passkey disabled=move || pending.get()>"Use a passkey"</button>
+                        </Show>
+                        <Show when=with_password>
+                            <button type="submit" class="primary" disabled=move || pending.get()>"Confirm"</button>
+                        </Show>
                     </div>
                 </form>
             </div>

@@ -126,7 +126,7 @@ pub fn AdminPage() -> impl IntoView {
                                 <ActivityChart samples=dash.activity/>
                                 <div class="table-wrap">
                                 <table data-testid="admin-sessions">
-                                    <thead><tr><th>"User"</th><th>"Device"</th><th>"IP"</th><th>"Started"</th><th>"Last active"</th><th></th></tr></thead>
+                                    <thead><tr><th>"User"</th><th>"Device"</th><th>"IP"</th><th>"Signed in with"</th><th>"Started"</th><th>"Last active"</th><th></th></tr></thead>
                                     <tbody>
                                         {rows.into_iter().map(|s| {
                                             let handle = s.handle.clone();
@@ -137,6 +137,7 @@ pub fn AdminPage() -> impl IntoView {
                                                         {s.current.then(|| view! { <span class="badge">"You"</span> })}</td>
                                                     <td>{device_label(&s)}</td>
                                                     <td>{s.ip.clone()}</td>
+                                                    <td data-testid="auth-method">{if s.auth_method == crate::model::AuthMethod::Remember { s.auth_method.label().to_owned() } else { format!("{} · {}", s.auth_method.label(), format_time(s.authenticated_at)) }}</td>
                                                     <td>{format_time(s.created_at)}</td>
                                                     <td>{format_time(s.last_seen)}</td>
                                                     <td class="row-actions">

@@ -67,6 +67,7 @@ pub fn DevicesPage() -> impl IntoView {
                                                 <strong>{device_label(&s)}</strong>
                                                 {s.current.then(|| view! { <span class="badge">"This device"</span> })}
                                                 {s.remembered.then(|| view! { <span class="badge muted-badge">"Remembered"</span> })}
+                                                {(s.auth_method == crate::model::AuthMethod::Passkey).then(|| view! { <span class="badge muted-badge">"Passkey"</span> })}
                                                 <div class="muted small">
                                                     {format!("{} · {} · started {} · last active {}", s.device, s.ip, format_time(s.created_at), format_time(s.last_seen))}
                                                 </div>

@@ -1,7 +1,7 @@
 //! The signed-in home: who you are and what this session is.
 use crate::{
     api::me,
-    components::{follow_session_end, ChangePassword},
+    components::{follow_session_end, ChangePassword, PasskeysCard},
     components::{format_time, AppHeader},
 };
 use leptos::prelude::*;
@@ -22,10 +22,11 @@ pub fn HomePage() -> impl IntoView {
                                 <dt>"Email"</dt><dd data-testid="me-email">{me.email.clone()}</dd>
                                 <dt>"Role"</dt><dd data-testid="me-role">{me.role.as_str()}</dd>
                                 <dt>"Session started"</dt><dd>{format_time(me.session_started_at)}</dd>
-                                <dt>"Last password check"</dt><dd>{format_time(me.authenticated_at)}</dd>
+                                <dt>"Last confirmed"</dt><dd data-testid="me-auth">{format!("{} (with {})", format_time(me.authenticated_at), me.auth_method.label())}</dd>
                             </dl>
                         </section>
                         <ChangePassword/>
+                        <PasskeysCard/>
                     }.into_any(),
                     Err(err) => {
                         follow_session_end(&err);

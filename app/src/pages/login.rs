@@ -1,6 +1,9 @@
 //! The sign-in page.
-use crate::{api::Login, model::EndReason};
-use leptos::{form::ActionForm, prelude::*};
+use crate::{
+    api::{passkey_sign_in_finish, passkey_sign_in_start, passkeys_enabled, Login},
+    model::EndReason,
+};
+use leptos::{form::ActionForm, html, prelude::*, task::spawn_local};
 use leptos_router::hooks::use_query_map;
 
 /// Why the user was sent here, for the known reasons only: arbitrary text from the URL is
@@ -27,6 +30,35 @@ pub fn LoginPage() -> impl IntoView {
             let _ = window().location().set_href("/");
         }
     });
+    // Passkeys: offered when the server has a relying party; "remember me" applies too.
+    let offered = Resource::new(|| (), |_| passkeys_enabled());
+    let remember = NodeRef::<html::Input>::new();
+    let passkey_error = RwSignal::new(None::<String>);
+    let passkey_pending = RwSignal::new(false);
+    let with_passkey = move |_| {
+        passkey_pending.set(true);
+        passkey_error.set(None);
+        let remember = remember
+            .get_untracked()
+            .is_some_and(|input| input.checked())
+            .then(|| "true".to_owned());
+        spawn_local(async move {
+            let result = match passkey_sign_in_start().await {
+                Ok(options) => match crate::components::use_passkey(&options).await {
+                    Ok(answer) => passkey_sign_in_finish(answer, remember).await.map(|_| ()),
+                    Err(message) => Err(crate::error::ApiError::bad_request(message)),
+                },
+                Err(err) => Err(err),
+            };
+            passkey_pending.set(false);
+            match result {
+                Ok(()) => {
+                    let _ = window().location().set_href("/");
+                }
+                Err(err) => passkey_error.set(Some(err.message)),
+            }
+        });
+    };
 
     view! {
         <main class="centered">
@@ -40,12 +72,22 @@ pub fn LoginPage() -> impl IntoView {
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="current-password" required/>
                 <label class="check" for="remember">
-                    <input id="remember" name="remember" type="checkbox" value="true"/>
+                    <input id="remember" name="remember" type="checkbox" value="true" node_ref=remember/>
                     "Remember me"
                 </label>
                 <button type="submit" class="primary" disabled=move || login.pending().get()>
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
+                <Suspense fallback=|| ()>
+                    {move || offered.get().and_then(Result::ok).filter(|on| *on).map(|_| view! {
+                        <div class="passkey-sign-in">
+                            {move || passkey_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                            <button type="button" class="secondary" on:click=with_passkey disabled=move || passkey_pending.get()>
+                                "Sign in with a passkey"
+                            </button>
+                        </div>
+                    })}
+                </Suspense>
             </ActionForm>
         </main>
     }

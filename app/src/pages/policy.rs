@@ -3,7 +3,7 @@
 use crate::{
     api::{get_policy, policy_dry_run, set_policy},
     components::{follow_session_end, report, use_reauth, AppHeader, Outcome},
-    policy::{FingerprintMode, Policy},
+    policy::{FingerprintMode, Policy, ReauthMethods},
 };
 use leptos::{prelude::*, task::spawn_local};
 
@@ -47,6 +47,8 @@ fn PolicyForm(policy: Policy) -> impl IntoView {
     let mode = RwSignal::new(policy.fingerprint_mode);
     let remember = RwSignal::new(policy.remember_me_secs);
     let max_sessions = RwSignal::new(policy.max_sessions_per_user);
+    let reauth_methods = RwSignal::new(policy.reauth_methods);
+    let admin_passkey = RwSignal::new(policy.admin_requires_passkey);
     let draft = move || Policy {
         idle_timeout_secs: idle.get(),
         absolute_timeout_secs: absolute.get(),
@@ -54,6 +56,8 @@ fn PolicyForm(policy: Policy) -> impl IntoView {
         fingerprint_mode: mode.get(),
         remember_me_secs: remember.get(),
         max_sessions_per_user: max_sessions.get(),
+        reauth_methods: reauth_methods.get(),
+        admin_requires_passkey: admin_passkey.get(),
     };
     let problems = move || draft().validate().err().unwrap_or_default();
     let outcome = RwSignal::new(None::<Result<String, String>>);
@@ -69,6 +73,8 @@ fn PolicyForm(policy: Policy) -> impl IntoView {
                 p.fingerprint_mode.as_str().to_owned(),
                 p.remember_me_secs,
                 p.max_sessions_per_user,
+                Some(p.reauth_methods.as_str().to_owned()),
+                Some(p.admin_requires_passkey.to_string()),
             )
             .await;
             outcome.set(Some(match result {
@@ -88,6 +94,7 @@ fn PolicyForm(policy: Policy) -> impl IntoView {
         spawn_local(async move {
             let result = reauth
                 .run(|| {
+                    let p = p.clone();
                     set_policy(
                         p.idle_timeout_secs,
                         p.absolute_timeout_secs,
@@ -95,6 +102,8 @@ fn PolicyForm(policy: Policy) -> impl IntoView {
                         p.fingerprint_mode.as_str().to_owned(),
                         p.remember_me_secs,
                         p.max_sessions_per_user,
+                        Some(p.reauth_methods.as_str().to_owned()),
+                        Some(p.admin_requires_passkey.to_string()),
                     )
                 })
                 .await;
@@ -122,6 +131,19 @@ fn PolicyForm(policy: Policy) -> impl IntoView {
             </select>
             <NumberField id="remember" label="Remember-me lifetime (seconds)" value=remember/>
             <NumberField id="max-sessions" label="Sessions per user" value=max_sessions/>
+            <label for="reauth-methods">"Re-authentication accepts"</label>
+            <select id="reauth-methods" on:change=move |ev| {
+                if let Ok(m) = event_target_value(&ev).parse::<ReauthMethods>() { reauth_methods.set(m) }
+            }>
+                {[ReauthMethods::Both, ReauthMethods::Password, ReauthMethods::Passkey].into_iter().map(|m| view! {
+                    <option value=m.as_str() selected=move || reauth_methods.get() == m>{m.as_str()}</option>
+                }).collect_view()}
+            </select>
+            <label class="check" for="admin-passkey">
+                <input id="admin-passkey" type="checkbox" prop:checked=move || admin_passkey.get()
+                    on:change=move |ev| admin_passkey.set(event_target_checked(&ev))/>
+                " Admin actions need a passkey"
+            </label>
             <ul class="problems" aria-live="polite">
                 {move || problems().into_iter().map(|p| view! { <li class="error">{p}</li> }).collect_view()}
             </ul>

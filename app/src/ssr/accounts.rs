@@ -297,6 +297,8 @@ pub async fn delete(state: &ServerState, user: &User) -> Result<(), ApiError> {
     for sql in [
         "DELETE FROM password_links WHERE user_id = $1",
         "DELETE FROM remember_tokens WHERE user_id = $1",
+        "DELETE FROM passkeys WHERE user_id = $1",
+        "DELETE FROM passkey_challenges WHERE user_id = $1",
         "DELETE FROM users WHERE id = $1",
     ] {
         sqlx::query(sql)

@@ -31,6 +31,12 @@ pub enum Attempt<'a> {
         /// The device cookie's nonce.
         device: &'a str,
     },
+    /// Signing in with a passkey from `client` (the account is only known once the answer
+    /// names its credential): counted against the address, like a sign-in's first counter.
+    Passkey {
+        /// Who is trying.
+        client: &'a ClientInfo,
+    },
     /// Re-authenticating the live session with storage key `session` of `user`.
     Reauth {
         /// The session's storage key.
@@ -68,6 +74,11 @@ impl Attempt<'_> {
                     Settle::Forget,
                 ),
             ],
+            Attempt::Passkey { client } => vec![(
+                format!("login-ip:{}", client.throttle_address()),
+                FREE_PER_IP,
+                Settle::Refund,
+            )],
             Attempt::KnownDevice { device } => {
                 vec![(format!("device:{device}"), FREE_PER_ACCOUNT, Settle::Forget)]
             }

@@ -42,6 +42,8 @@ pub enum AuditKind {
     AccountCreated,
     PasswordReset,
     AccountDeleted,
+    PasskeyAdded,
+    PasskeyRemoved,
 }
 
 impl AuditKind {
@@ -67,6 +69,8 @@ impl AuditKind {
             AuditKind::AccountCreated => "account_created",
             AuditKind::PasswordReset => "password_reset",
             AuditKind::AccountDeleted => "account_deleted",
+            AuditKind::PasskeyAdded => "passkey_added",
+            AuditKind::PasskeyRemoved => "passkey_removed",
         }
     }
 }

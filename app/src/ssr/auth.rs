@@ -1,6 +1,9 @@
 //! What a session knows about its signed-in user, and the client it was issued to.
 use super::users::User;
-use crate::{model::CurrentUser, model::Role, policy::Policy};
+use crate::{
+    model::{AuthMethod, CurrentUser, Role},
+    policy::Policy,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tower_sessions::session::Id;
@@ -44,19 +47,23 @@ pub struct AuthState {
     /// sign-out or revocation of the session revokes that token too.
     #[serde(default)]
     pub remember: Option<String>,
+    /// How the user last proved who they are (at `authenticated_at`); see [`Self::method`].
+    #[serde(default)]
+    pub method: AuthMethod,
 }
 
 impl AuthState {
-    /// A new session's state for `user` signing in from `client` at `now_ms`, under the
-    /// user's generation `gen`.
+    /// A new session's state for `user` signing in from `client` by `method` at `now_ms`,
+    /// under the user's generation `gen`.
     pub fn start(
         user: &User,
         client: &ClientInfo,
         now_ms: i64,
-        remembered: bool,
+        method: AuthMethod,
         gen: i64,
     ) -> Self {
         let now = now_ms.div_euclid(1000);
+        let remembered = method == AuthMethod::Remember;
         Self {
             user_id: user.id.clone(),
             email: user.email.clone(),
@@ -71,6 +78,17 @@ impl AuthState {
             last_seen_ms: now_ms,
             gen,
             remember: None,
+            method,
+        }
+    }
+
+    /// How the user last proved who they are in this session (a session restored from a
+    /// remember-me token says so until a re-authentication).
+    pub fn method(&self) -> AuthMethod {
+        if self.remembered {
+            AuthMethod::Remember
+        } else {
+            self.method
         }
     }
 
@@ -98,9 +116,10 @@ impl AuthState {
         self.last_seen = now_ms.div_euclid(1000);
     }
 
-    /// Whether the password was checked recently enough for a sensitive action.
-    pub fn is_fresh(&self, policy: &Policy, now: i64) -> bool {
-        !self.remembered && now - self.authenticated_at <= policy.reauth_window_secs
+    /// Whether the user proved who they are recently enough, by a factor the policy accepts,
+    /// for a sensitive action (`admin`: an admin action). See [`Policy::is_fresh`].
+    pub fn is_fresh(&self, policy: &Policy, now: i64, admin: bool) -> bool {
+        policy.is_fresh(self.method(), self.authenticated_at, now, admin)
     }
 
     /// What `/api/me` shows of this session under `policy` at `now`.
@@ -116,6 +135,7 @@ impl AuthState {
             absolute_expires_at,
             server_now: now,
             remembered: self.remembered,
+            auth_method: self.method(),
         }
     }
 }

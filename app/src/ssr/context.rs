@@ -61,6 +61,8 @@ pub struct Services {
     pub hashing: super::password::HashGate,
     /// Device cookies: signs in from known devices past the account's lock.
     pub devices: super::devices::Devices,
+    /// Passkeys (WebAuthn) and their ceremonies.
+    pub passkeys: super::passkeys::Passkeys,
 }
 
 /// The server's shared state.
@@ -123,12 +125,35 @@ pub fn require_principal() -> Result<Principal, ApiError> {
 /// window (403 `REAUTH_REQUIRED` otherwise), and whose rights are, at this moment, still
 /// those the request was admitted with (see [`confirm_rights`]).
 pub async fn require_fresh(state: &ServerState) -> Result<Principal, ApiError> {
+    fresh(state, false, state.policy.current()).await
+}
+
+/// Like [`require_fresh`], but any factor counts: for adding a first passkey, which a
+/// passkey-only policy could otherwise never let anyone do (a fresh password sign-in is then
+/// the way in).
+pub async fn require_fresh_any_factor(state: &ServerState) -> Result<Principal, ApiError> {
+    let policy = crate::policy::Policy {
+        reauth_methods: crate::policy::ReauthMethods::Both,
+        admin_requires_passkey: false,
+        ..state.policy.current()
+    };
+    fresh(state, false, policy).await
+}
+
+async fn fresh(
+    state: &ServerState,
+    admin: bool,
+    policy: crate::policy::Policy,
+) -> Result<Principal, ApiError> {
     let principal = require_principal()?;
-    if !principal
-        .0
-        .is_fresh(&state.policy.current(), state.clock.now())
-    {
-        return Err(ApiError::reauth_required());
+    if !principal.0.is_fresh(&policy, state.clock.now(), admin) {
+        return Err(ApiError::reauth_with(
+            if admin && policy.admin_requires_passkey {
+                crate::policy::ReauthMethods::Passkey
+            } else {
+                policy.reauth_methods
+            },
+        ));
     }
     confirm_rights(state, &principal).await?;
     Ok(principal)
@@ -182,7 +207,7 @@ pub fn require_admin() -> Result<Principal, ApiError> {
 /// A signed-in admin with a fresh password check and current rights (403 otherwise).
 pub async fn require_fresh_admin(state: &ServerState) -> Result<Principal, ApiError> {
     require_admin()?;
-    require_fresh(state).await
+    fresh(state, true, state.policy.current()).await
 }
 
 /// The client behind the current request.

@@ -29,6 +29,12 @@ pub const DEVICE_COOKIE: CookieSpec = CookieSpec {
     name: "__Host-hallpass-device",
 };
 
+/// The passkey sign-in attempt cookie: binds a sign-in ceremony to the browser that started
+/// it (see [`super::passkeys`]); lives as long as the ceremony.
+pub const PASSKEY_COOKIE: CookieSpec = CookieSpec {
+    name: "__Host-hallpass-passkey",
+};
+
 /// A `Cookie` header we refuse to interpret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CookieError {
@@ -83,6 +89,7 @@ impl CookieSpec {
                         return Err(CookieError::Duplicate(match self.name {
                             n if n == SESSION_COOKIE.name => "session",
                             n if n == REMEMBER_COOKIE.name => "remember-me",
+                            n if n == PASSKEY_COOKIE.name => "passkey",
                             _ => "device",
                         }));
                     }

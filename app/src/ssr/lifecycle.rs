@@ -160,10 +160,11 @@ pub async fn start_session(
     session: &Session,
     user: &User,
     client: &ClientInfo,
-    remembered: bool,
+    method: crate::model::AuthMethod,
     gen: i64,
     remember: Option<String>,
 ) -> Result<AuthState, ApiError> {
+    let remembered = method == crate::model::AuthMethod::Remember;
     let policy = state.policy.current();
     // A sign-in over a live session continues its story only if it was the same user's.
     let replaced = take_current(state, session)
@@ -193,7 +194,7 @@ pub async fn start_session(
     session.cycle_id().await.map_err(store_unavailable)?;
     let auth = AuthState {
         remember,
-        ..AuthState::start(user, client, state.clock.now_ms(), remembered, gen)
+        ..AuthState::start(user, client, state.clock.now_ms(), method, gen)
     };
     store_now(state, session, &auth).await?;
     confirm_generation(state, session, &auth).await?;
@@ -209,6 +210,7 @@ pub async fn start_session(
         .record(
             AuditEvent::new(kind, Some(&user.id))
                 .client(client)
+                .reason(format!("with {}", method.label()))
                 .session(key)
                 .from_session(replaced.or(restored_from)),
         )

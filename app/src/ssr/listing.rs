@@ -55,6 +55,8 @@ pub fn session_info(
         os,
         device,
         remembered: auth.remembered,
+        auth_method: auth.method(),
+        authenticated_at: auth.authenticated_at,
         current: current == Some(key),
     }
 }

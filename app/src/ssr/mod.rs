@@ -14,6 +14,7 @@ pub mod events;
 pub mod lifecycle;
 pub mod listing;
 pub mod metrics;
+pub mod passkeys;
 pub mod password;
 pub mod policy_store;
 pub mod registry;

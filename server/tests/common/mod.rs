@@ -118,15 +118,22 @@ impl TestServer {
 
 impl TestServer {
     pub async fn start(kind: StoreKind) -> Self {
+        Self::start_kind_with(kind, &|_| {}).await
+    }
+
+    /// A server of `kind` with its configuration changed by `configure` first (which sees the
+    /// address it will listen on in `config.addr`). When the first public origin is
+    /// `http://localhost:…`, requests go there (passkeys need a domain name).
+    pub async fn start_kind_with(kind: StoreKind, configure: &dyn Fn(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         if let StoreKind::Postgres = kind {
             let pg = PgDatabase::create().await;
-            let mut server = Self::start_with_database(kind, &pg.url(), dir).await;
+            let mut server = Self::start_fresh(kind, &pg.url(), dir, configure).await;
             server._pg = Some(std::sync::Arc::new(pg));
             return server;
         }
         let database_url = format!("sqlite://{}/hallpass.db?mode=rwc", dir.path().display());
-        Self::start_with_database(kind, &database_url, dir).await
+        Self::start_fresh(kind, &database_url, dir, configure).await
     }
 
     /// A server on the database at `database_url` (empty), with the test user created;
@@ -211,14 +218,21 @@ impl TestServer {
             StoreKind::Redis => Some(redis_url()),
             StoreKind::RedisAt(url) => Some(url),
         };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
         let mut config = Config::new(&database_url, redis);
         config.redis_namespace = namespace.to_owned();
         config.admin_email = Some(ADMIN_EMAIL.into());
         config.admin_password = Some(PASSWORD.into());
+        config.addr = addr;
         configure(&mut config);
         let hallpass = Hallpass::start(&config).await.expect("server starts");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let base = config
+            .public_origin
+            .first()
+            .filter(|o| o.starts_with("http://localhost:"))
+            .cloned()
+            .unwrap_or_else(|| format!("http://{addr}"));
         let router = hallpass.router();
         let timeouts = hallpass.timeouts();
         tokio::spawn(async move {
@@ -228,7 +242,7 @@ impl TestServer {
         });
         let client = Client::builder().redirect(Policy::none()).build().unwrap();
         Self {
-            base: format!("http://{addr}"),
+            base,
             hallpass,
             client,
             namespace: namespace.to_owned(),
@@ -412,6 +426,17 @@ macro_rules! on_both_stores {
     ($name:ident, $body:expr) => {
         $crate::on_stores!($name, $body, sqlite => Sqlite, redis => Redis);
     };
+}
+
+/// The id of the account with `email`.
+pub async fn user_id(s: &TestServer, email: &str) -> String {
+    s.hallpass
+        .users()
+        .find_by_email(email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
 }
 
 /// The remember-me cookie's value and `Set-Cookie` line, if the response sets it.
