@@ -8,6 +8,9 @@ data=end2end/.data/$store
 rm -rf "$data" && mkdir -p "$data"
 export HALLPASS_DATABASE_URL="sqlite://$data/hallpass.db?mode=rwc"
 export LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=127.0.0.1:$port
+# Passkeys need a relying party with a domain name: localhost (the pages are also served on
+# 127.0.0.1, which state-changing requests may come from too).
+export HALLPASS_PUBLIC_ORIGIN="http://localhost:$port,http://127.0.0.1:$port"
 if [ "$store" = redis ]; then
   export HALLPASS_REDIS_URL=${HALLPASS_TEST_REDIS_URL:-redis://127.0.0.1:6379}
   # Its own namespace, so listings never show sessions of earlier runs or other tests.

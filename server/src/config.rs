@@ -87,6 +87,9 @@ pub struct Config {
     /// How long a client may take to send a request's body (seconds).
     #[arg(long, env = "HALLPASS_BODY_TIMEOUT_SECS", default_value_t = crate::transport::DEFAULT_BODY_TIMEOUT_SECS)]
     pub body_timeout_secs: u64,
+    /// How long a response write may stall, the client not reading (seconds).
+    #[arg(long, env = "HALLPASS_WRITE_TIMEOUT_SECS", default_value_t = crate::transport::DEFAULT_WRITE_TIMEOUT_SECS)]
+    pub write_timeout_secs: u64,
     /// Connections one instance holds open at once; more wait to be accepted.
     #[arg(long, env = "HALLPASS_MAX_CONNECTIONS", default_value_t = crate::transport::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
@@ -123,6 +126,7 @@ impl Config {
             hashing_concurrency: None,
             header_timeout_secs: crate::transport::DEFAULT_HEADER_TIMEOUT_SECS,
             body_timeout_secs: crate::transport::DEFAULT_BODY_TIMEOUT_SECS,
+            write_timeout_secs: crate::transport::DEFAULT_WRITE_TIMEOUT_SECS,
             max_connections: crate::transport::DEFAULT_MAX_CONNECTIONS,
             addr: ([127, 0, 0, 1], 3000).into(),
             site_root: "target/site".into(),
@@ -141,6 +145,7 @@ impl Config {
         crate::transport::Timeouts {
             header: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
             body: std::time::Duration::from_secs(self.body_timeout_secs.max(1)),
+            write: std::time::Duration::from_secs(self.write_timeout_secs.max(1)),
             max_connections: self.max_connections.max(1),
         }
     }

@@ -52,6 +52,17 @@ pub enum TlsError {
         /// "certificate" or "private key".
         what: &'static str,
     },
+    /// The certificate is not valid now (expired, or not yet valid): serving it would take the
+    /// site down for every browser.
+    #[error("the certificate in {path} is not valid now (valid from {not_before} to {not_after})")]
+    NotValidNow {
+        /// The certificate file.
+        path: PathBuf,
+        /// Its validity period.
+        not_before: String,
+        /// Its validity period.
+        not_after: String,
+    },
     /// rustls refused the pair (an unsupported key type, or a key of another certificate).
     #[error("the key in {key} does not serve the certificate in {cert}: {source}")]
     Pair {
@@ -177,6 +188,19 @@ fn certified(
             path: cert.to_owned(),
             what: "certificate",
         })?;
+    // The leaf must be valid now: a renewal that wrote an expired or future certificate is
+    // refused like a broken one, and the last good pair stays in service.
+    let (_, leaf) = x509_parser::parse_x509_certificate(&chain[0]).map_err(|_| TlsError::Pem {
+        path: cert.to_owned(),
+        what: "certificate",
+    })?;
+    if !leaf.validity().is_valid() {
+        return Err(TlsError::NotValidNow {
+            path: cert.to_owned(),
+            not_before: leaf.validity().not_before.to_string(),
+            not_after: leaf.validity().not_after.to_string(),
+        });
+    }
     let private = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| TlsError::Pem {
         path: key.to_owned(),
         what: "private key",
@@ -199,8 +223,11 @@ pub fn redirect_router(public_origins: Vec<String>, https_port: u16) -> Router {
     let origins: Arc<Vec<String>> = Arc::new(
         public_origins
             .into_iter()
-            .filter(|o| o.starts_with("https://"))
-            .map(|o| o.trim_end_matches('/').to_owned())
+            .filter(|o| {
+                o.get(..8)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            })
+            .map(|o| format!("https://{}", o[8..].trim_end_matches('/')))
             .collect(),
     );
     Router::new().fallback(move |req: Request| {
@@ -210,11 +237,17 @@ pub fn redirect_router(public_origins: Vec<String>, https_port: u16) -> Router {
 }
 
 fn redirect(origins: &[String], https_port: u16, req: &Request) -> Response {
-    let path = req
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
+    // The path as the router would see it (always starting with `/`; `*` and absolute forms
+    // become `/`), and the query.
+    let uri = req.uri();
+    let mut path = match uri.path() {
+        p if p.starts_with('/') => p.to_owned(),
+        _ => "/".to_owned(),
+    };
+    if let Some(query) = uri.query() {
+        path.push('?');
+        path.push_str(query);
+    }
     let requested = req
         .headers()
         .get(header::HOST)

@@ -14,9 +14,9 @@ use axum::{
     response::Response,
     Router,
 };
+use hyper::server::conn::http1::Builder;
 use hyper_util::{
-    rt::{TokioExecutor, TokioIo, TokioTimer},
-    server::conn::auto::Builder,
+    rt::{TokioIo, TokioTimer},
     service::TowerToHyperService,
 };
 use std::{future::Future, time::Duration};
@@ -28,6 +28,9 @@ pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 5;
 /// How long a client may take to send a request's body by default
 /// (`HALLPASS_BODY_TIMEOUT_SECS`); Hallpass's bodies are a few hundred bytes.
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 5;
+/// How long a response write may stall (the client not reading) by default
+/// (`HALLPASS_WRITE_TIMEOUT_SECS`); the connection is closed after it.
+pub const DEFAULT_WRITE_TIMEOUT_SECS: u64 = 10;
 /// How many connections one instance holds open at once by default
 /// (`HALLPASS_MAX_CONNECTIONS`); beyond it new ones wait in the listen backlog.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
@@ -41,6 +44,8 @@ pub struct Timeouts {
     pub header: Duration,
     /// For the body, once the headers are in (408 after it).
     pub body: Duration,
+    /// For any one write of a response to make progress (a client that stops reading).
+    pub write: Duration,
     /// Connections held open at once (more wait to be accepted).
     pub max_connections: usize,
 }
@@ -50,6 +55,7 @@ impl Default for Timeouts {
         Self {
             header: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             body: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+            write: Duration::from_secs(DEFAULT_WRITE_TIMEOUT_SECS),
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
@@ -88,12 +94,15 @@ pub async fn read_body(State(timeouts): State<Timeouts>, req: Request, next: Nex
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, with the header timeout on
-/// every connection (axum's own `serve` has none: a client could hold a connection with
-/// half a request forever; hyper's timer also runs while a kept-alive connection waits for
-/// its next request, so idle connections close after the same time) and at most
-/// `max_connections` connections at once. Each request carries the peer's address as
-/// [`ConnectInfo`].
+/// Serves `router` on `listener` until `shutdown` completes. Every connection is HTTP/1.1
+/// (hyper's HTTP/1 server directly: no protocol detection, whose wait for the first bytes has
+/// no timeout, and no HTTP/2, which would escape the header timeout and multiply what one
+/// connection may carry), and is bounded in time: its first request's headers must arrive
+/// within the header timeout from the moment it is accepted, and so must each later
+/// request's once the previous answer is sent (an idle kept-alive connection closes after the
+/// same time); a response write that makes no progress for the write timeout (a client that
+/// stops reading) closes it. At most `max_connections` are open at once. Each request carries
+/// the peer's address as [`ConnectInfo`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
@@ -124,11 +133,8 @@ async fn serve_with(
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
-    // HTTP/1.1 only: the header timeout below is HTTP/1's (HTTP/2 would escape it); over TLS
-    // the ALPN offer says the same.
-    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
+    let mut builder = Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(timeouts.header);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -159,20 +165,23 @@ async fn serve_with(
                 req
             });
         let service = TowerToHyperService::new(service);
+        // Writes that stall are cut off under TLS as well (the TLS stream writes through it).
+        let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(timeouts.write));
+        let stream = Box::pin(stream);
         let (builder, watcher, tls) = (builder.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
             let result = match tls {
                 None => {
-                    let connection =
-                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                    watcher.watch(connection.into_owned()).await
+                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(connection).await
                 }
                 Some(acceptor) => {
                     match tokio::time::timeout(timeouts.header, acceptor.accept(stream)).await {
                         Ok(Ok(stream)) => {
-                            let connection = builder
-                                .serve_connection_with_upgrades(TokioIo::new(stream), service);
-                            watcher.watch(connection.into_owned()).await
+                            let connection =
+                                builder.serve_connection(TokioIo::new(stream), service);
+                            watcher.watch(connection).await
                         }
                         Ok(Err(err)) => {
                             tracing::debug!(%err, "TLS handshake failed");

@@ -96,8 +96,11 @@ fn trusting(ca: &Authority) -> Client {
         .unwrap()
 }
 
-/// The certificate a TLS handshake with 127.0.0.1:`port` (as `localhost`) presents.
-async fn presented(ca: &Authority, port: u16) -> Vec<u8> {
+/// A TLS connection to 127.0.0.1:`port` (as `localhost`), trusting only the test's CA.
+async fn tls_connect(
+    ca: &Authority,
+    port: u16,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     use rustls::pki_types::{pem::PemObject, CertificateDer, ServerName};
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_file_iter(ca.ca_file()).unwrap() {
@@ -112,10 +115,15 @@ async fn presented(ca: &Authority, port: u16) -> Vec<u8> {
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
-    let tls = connector
+    connector
         .connect(ServerName::try_from("localhost").unwrap(), tcp)
         .await
-        .expect("handshake");
+        .expect("handshake")
+}
+
+/// The certificate a TLS handshake with 127.0.0.1:`port` (as `localhost`) presents.
+async fn presented(ca: &Authority, port: u16) -> Vec<u8> {
+    let tls = tls_connect(ca, port).await;
     tls.get_ref().1.peer_certificates().unwrap()[0].to_vec()
 }
 
@@ -222,6 +230,63 @@ async fn https_is_served_with_hsts_and_plain_http_only_redirects() {
         "the silent connection was not closed: {read:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+
+    // Nor one that completes the handshake and then says nothing.
+    let mut quiet = tls_connect(&ca, port).await;
+    let started = std::time::Instant::now();
+    let mut sink = Vec::new();
+    let closed = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::io::AsyncReadExt::read_to_end(&mut quiet, &mut sink),
+    )
+    .await;
+    assert!(closed.is_ok(), "a silent TLS connection is closed");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redirect_goes_to_the_public_origin_whatever_the_host_says() {
+    let ca = Authority::new("Hallpass test CA");
+    let (cert, key) = ca.issue().write(ca.dir());
+    let served = Served::start(
+        ca.dir(),
+        &[
+            ("HALLPASS_TLS_CERT", cert.to_str().unwrap()),
+            ("HALLPASS_TLS_KEY", key.to_str().unwrap()),
+            ("HALLPASS_HTTP_REDIRECT_ADDR", "127.0.0.1:0"),
+            ("HALLPASS_PUBLIC_ORIGIN", "HTTPS://app.example.test"),
+        ],
+    );
+    let plain_port = served.port_after("redirecting http://");
+    for (host, target) in [("evil.example", "/x?y=1"), ("app.example.test", "/")] {
+        let mut raw = std::net::TcpStream::connect(("127.0.0.1", plain_port)).unwrap();
+        raw.write_all(
+            format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap();
+        let mut answer = String::new();
+        raw.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 308"), "{answer}");
+        assert!(
+            answer
+                .to_lowercase()
+                .contains(&format!("location: https://app.example.test{target}\r\n")),
+            "{answer}"
+        );
+    }
+    // Request targets that are not a path still land on the origin's root.
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", plain_port)).unwrap();
+    raw.write_all(b"OPTIONS * HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    raw.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer
+            .to_lowercase()
+            .contains("location: https://app.example.test/\r\n"),
+        "{answer}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -251,6 +316,11 @@ async fn a_renewed_certificate_is_served_without_a_restart_and_a_broken_one_is_n
     std::fs::write(&key, &other.key_pem).unwrap();
     served.wait_for("do not load");
     assert_eq!(presented(&ca, port).await, renewed.der);
+    // An expired certificate (with its own key): refused too.
+    let expired = ca.issue_expired();
+    expired.write(ca.dir());
+    served.wait_for("not valid now");
+    assert_eq!(presented(&ca, port).await, renewed.der);
     let page = trusting(&ca)
         .get(format!("https://localhost:{port}/login"))
         .send()
@@ -273,6 +343,16 @@ async fn a_certificate_that_does_not_load_stops_the_start_with_a_clear_message()
     let err = hallpass::Hallpass::start(&config).await.unwrap_err();
     let text = format!("{err:#}");
     assert!(text.contains("does not serve the certificate"), "{text}");
+    // An expired one stops the start too.
+    let (cert, key) = ca.issue_expired().write(ca.dir());
+    let mut config = hallpass::config::Config::new(
+        format!("sqlite://{}/hallpass.db?mode=rwc", ca.dir().display()),
+        None,
+    );
+    config.tls_cert = Some(cert);
+    config.tls_key = Some(key);
+    let err = hallpass::Hallpass::start(&config).await.unwrap_err();
+    assert!(format!("{err:#}").contains("not valid now"), "{err:#}");
     // The redirect listener alone is refused too (it would redirect to an https that is not
     // there).
     let mut config = hallpass::config::Config::new(

@@ -49,8 +49,21 @@ impl Authority {
 
     /// A server certificate for `localhost` and `127.0.0.1`.
     pub fn issue(&self) -> Issued {
+        self.issue_with(|_| {})
+    }
+
+    /// One that expired in 2020.
+    pub fn issue_expired(&self) -> Issued {
+        self.issue_with(|params| {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2020, 1, 2);
+        })
+    }
+
+    fn issue_with(&self, adjust: impl FnOnce(&mut CertificateParams)) -> Issued {
         let mut params =
             CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        adjust(&mut params);
         params
             .distinguished_name
             .push(DnType::CommonName, "localhost");

@@ -1,0 +1,89 @@
+//! What a connection may do before any Hallpass rule runs, tried as a greedy client would: stay
+//! silent, speak HTTP/2, or stop reading its answers. Each holds a connection place no longer
+//! than the configured timeouts, so a handful of such clients cannot lock everyone out.
+mod common;
+
+use common::TestServer;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn host(s: &TestServer) -> String {
+    s.base.trim_start_matches("http://").to_owned()
+}
+
+/// Reads until the server closes the connection (bounded); what it sent and how long it took.
+async fn until_closed(stream: &mut tokio::net::TcpStream) -> (Vec<u8>, Duration) {
+    let started = Instant::now();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut out))
+        .await
+        .expect("the server closes the connection");
+    (out, started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_never_sends_a_byte_is_closed() {
+    let s = TestServer::start_with(|config| config.header_timeout_secs = 1).await;
+    let _storage = s.storage();
+    let mut silent = tokio::net::TcpStream::connect(host(&s)).await.unwrap();
+    let (sent, took) = until_closed(&mut silent).await;
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(!String::from_utf8_lossy(&sent).contains("200 OK"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_is_not_spoken() {
+    let s = TestServer::start(common::StoreKind::Sqlite).await;
+    let _storage = s.storage();
+    let mut stream = tokio::net::TcpStream::connect(host(&s)).await.unwrap();
+    // The HTTP/2 connection preface, then an empty SETTINGS frame.
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    let (sent, _) = until_closed(&mut stream).await;
+    // An HTTP/2 server answers with its own SETTINGS frame (type 4 in the fourth byte).
+    assert!(
+        sent.is_empty() || sent.starts_with(b"HTTP/1.1 4"),
+        "{:?}",
+        String::from_utf8_lossy(&sent)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_gives_its_place_back() {
+    // One place only: while the greedy client holds it, nobody else is served.
+    let s = TestServer::start_with(|config| {
+        config.max_connections = 1;
+        config.write_timeout_secs = 1;
+        config.header_timeout_secs = 2;
+    })
+    .await;
+    let _storage = s.storage();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut greedy = socket.connect(host(&s).parse().unwrap()).await.unwrap();
+    // Thousands of pipelined requests for a page, and never a byte read back: the answers
+    // fill every buffer between us and the server, whose next write then stalls.
+    let request = format!("GET /login HTTP/1.1\r\nHost: {}\r\n\r\n", host(&s));
+    let (mut reader, mut writer) = greedy.split();
+    let pipelined = request.repeat(2000);
+    let write = writer.write_all(pipelined.as_bytes());
+    // The writes may themselves stall once the server stops reading; either way the place is
+    // given back once the server's write has stalled for the write timeout.
+    let _ = tokio::time::timeout(Duration::from_secs(3), write).await;
+    let started = Instant::now();
+    let other = tokio::time::timeout(
+        Duration::from_secs(15),
+        s.client.get(format!("{}/login", s.base)).send(),
+    )
+    .await
+    .expect("another client is served once the greedy one is cut off")
+    .unwrap();
+    assert_eq!(other.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The greedy connection was closed, not merely paused: reading now ends.
+    let mut sink = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), reader.read_to_end(&mut sink)).await;
+    assert!(read.is_ok(), "the greedy connection was closed");
+}
