@@ -2,7 +2,7 @@
 -- PostgreSQL (queried through sqlx::Any).
 --
 -- `credential` is webauthn-rs's Passkey as JSON: the public key, the signature counter and
--- the backup flags; `credential_id` (base64url) is unique across all users.
+-- the backup flags; `credential_id` (hex) is unique across all users.
 CREATE TABLE IF NOT EXISTS passkeys (
     id            TEXT PRIMARY KEY,
     user_id       TEXT NOT NULL,
@@ -14,8 +14,10 @@ CREATE TABLE IF NOT EXISTS passkeys (
 );
 CREATE INDEX IF NOT EXISTS passkeys_user ON passkeys (user_id);
 
--- A ceremony's server-side state, bound to what started it (a session's storage key, or the
--- hash of a sign-in attempt's cookie), one per purpose; taken (deleted) by the first answer.
+-- A ceremony's server-side state, bound to the session that started it, one per purpose;
+-- taken (deleted) by the first answer. Sign-ins store nothing at their start (their state
+-- travels sealed in a cookie) and leave a `used:<hash>` mark here when answered, so the same
+-- state is never accepted twice.
 CREATE TABLE IF NOT EXISTS passkey_challenges (
     bound_to   TEXT NOT NULL,
     purpose    TEXT NOT NULL,

@@ -163,6 +163,42 @@ pub enum UserCommand {
         #[arg(long, default_value = "user", value_parser = parse_role)]
         role: Role,
     },
+    /// Remove every passkey of a user (a lost authenticator under a passkey-only policy; the
+    /// account then adds a new one after a fresh password sign-in). Audited.
+    ResetPasskeys {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// `hallpass user reset-passkeys`: removes every passkey of `email`.
+pub async fn reset_passkeys(config: &Config, email: &str) -> anyhow::Result<()> {
+    use app::ssr::{
+        audit::{Audit, AuditEvent, AuditKind},
+        clock::Clock,
+        metrics::Metrics,
+        passkeys::Passkeys,
+        users::{connect, normalize_email, Users},
+    };
+    let pool = connect(&config.database_url).await?;
+    let users = Users::new(pool.clone());
+    let normal = normalize_email(email).map_err(|err| anyhow::anyhow!(err))?;
+    let user = users
+        .find_by_email(&normal)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account has the e-mail {email}"))?;
+    let removed = Passkeys::new(pool.clone(), &[])
+        .remove_all(&user.id)
+        .await?;
+    Audit::new(pool, Clock::default(), Metrics::default())
+        .record(
+            AuditEvent::new(AuditKind::PasskeyRemoved, Some(&user.id))
+                .reason(format!("{removed} passkeys removed from the command line")),
+        )
+        .await;
+    println!("removed {removed} passkeys of {}", user.email);
+    Ok(())
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {

@@ -23,6 +23,9 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
         Command::User(UserCommand::Add { email, role }) => add_user(cli.config, email, role).await,
+        Command::User(UserCommand::ResetPasskeys { email }) => {
+            hallpass::cli::reset_passkeys(&cli.config, &email).await
+        }
         Command::AuditLog { since, user, .. } => {
             hallpass::cli::audit_log(&cli.config, since, user.as_deref()).await
         }

@@ -167,6 +167,25 @@ fn attempt_cookie(res: &Response) -> String {
         .expect("a passkey attempt cookie")
 }
 
+/// Starts a passkey sign-in; the attempt cookie.
+async fn started(s: &TestServer) -> String {
+    let start = call(s, None, "passkey_sign_in_start", &[]).await;
+    assert_eq!(start.status(), 200);
+    attempt_cookie(&start)
+}
+
+/// Finishes the sign-in of `attempt` with `credential`.
+async fn finish(s: &TestServer, attempt: &str, credential: &str) -> Response {
+    call_with_attempt(
+        s,
+        None,
+        attempt,
+        "passkey_sign_in_finish",
+        &[("credential", credential)],
+    )
+    .await
+}
+
 /// Adds a passkey named `name` for the session `cookie` (which must be fresh); its credential.
 async fn add_passkey(
     s: &TestServer,
@@ -299,25 +318,10 @@ on_passkey_stores!(
         );
 
         // The same answer again: the challenge was used (same attempt) or is another one.
-        let replay = call_with_attempt(
-            &s,
-            None,
-            &attempt,
-            "passkey_sign_in_finish",
-            &[("credential", &answer)],
-        )
-        .await;
+        let replay = finish(&s, &attempt, &answer).await;
         assert_eq!(replay.status(), 400);
-        let fresh_start = call(&s, None, "passkey_sign_in_start", &[]).await;
-        let other_attempt = attempt_cookie(&fresh_start);
-        let replay = call_with_attempt(
-            &s,
-            None,
-            &other_attempt,
-            "passkey_sign_in_finish",
-            &[("credential", &answer)],
-        )
-        .await;
+        let other_attempt = started(&s).await;
+        let replay = finish(&s, &other_attempt, &answer).await;
         assert_eq!(
             replay.status(),
             401,
@@ -395,16 +399,8 @@ on_passkey_stores!(
         let res = call(&s, None, "passkey_sign_in_finish", &[("credential", "{}")]).await;
         assert_eq!(res.status(), 400);
         // Malformed.
-        let start = call(&s, None, "passkey_sign_in_start", &[]).await;
-        let attempt = attempt_cookie(&start);
-        let res = call_with_attempt(
-            &s,
-            None,
-            &attempt,
-            "passkey_sign_in_finish",
-            &[("credential", "not json")],
-        )
-        .await;
+        let attempt = started(&s).await;
+        let res = finish(&s, &attempt, "not json").await;
         assert_eq!(res.status(), 400);
         assert!(json(res).await["message"]
             .as_str()
@@ -455,19 +451,32 @@ on_passkey_stores!(
         let (_, _, res) = sign_in_with(&s, &mut browser, &credential, &user).await;
         assert_eq!(res.status(), 401);
 
+        // Starting a sign-in stores nothing (anyone may start one): its state travels
+        // sealed in the cookie, and a tampered cookie is refused.
+        for _ in 0..20 {
+            assert_eq!(
+                call(&s, None, "passkey_sign_in_start", &[]).await.status(),
+                200
+            );
+        }
+        let stored: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM passkey_challenges WHERE bound_to NOT LIKE 'used:%'",
+        )
+        .fetch_one(s.hallpass.users().pool())
+        .await
+        .unwrap();
+        assert_eq!(stored, 0);
+        let attempt = started(&s).await;
+        let (payload, mac) = attempt.rsplit_once('.').unwrap();
+        let forged = format!("{}9.{mac}", payload);
+        let res = finish(&s, &forged, "{}").await;
+        assert_eq!(res.status(), 400);
+
         // Guessing: the address's allowance runs out like for passwords (429, Retry-After).
         let mut limited = None;
         for _ in 0..40 {
-            let start = call(&s, None, "passkey_sign_in_start", &[]).await;
-            let attempt = attempt_cookie(&start);
-            let res = call_with_attempt(
-                &s,
-                None,
-                &attempt,
-                "passkey_sign_in_finish",
-                &[("credential", "{}")],
-            )
-            .await;
+            let attempt = started(&s).await;
+            let res = finish(&s, &attempt, "{}").await;
             if res.status() == 429 {
                 limited = Some(res);
                 break;
@@ -476,6 +485,9 @@ on_passkey_stores!(
         }
         let limited = limited.expect("the address is locked before 40 failures");
         assert!(limited.headers().get(header::RETRY_AFTER).is_some());
+        // Junk passkey answers lock passkey sign-ins from the address, not password ones.
+        let res = s.login(ADMIN_EMAIL, PASSWORD, None).await;
+        assert_eq!(res.status(), 200);
     }
 );
 
@@ -518,6 +530,21 @@ on_passkey_stores!(
         assert_eq!(
             json(call(&s, Some(&cookie), "get_policy", &[]).await).await["admin_requires_passkey"],
             true
+        );
+
+        // A stolen password can neither add the thief's passkey to an admin account that has
+        // one, nor remove the owner's: that takes one of its passkeys now.
+        let thief = s.session_for(ADMIN_EMAIL).await;
+        let res = call(&s, Some(&thief), "passkey_register_start", &[]).await;
+        assert_eq!(res.status(), 403);
+        assert_eq!(json(res).await["accept"], "passkey");
+        let owners = json(call(&s, Some(&thief), "my_passkeys", &[]).await).await;
+        let id = owners[0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            call(&s, Some(&thief), "passkey_remove", &[("id", &id)])
+                .await
+                .status(),
+            403
         );
 
         // Now a password-fresh admin session may not act as admin...
@@ -569,6 +596,95 @@ on_passkey_stores!(
             .as_str()
             .unwrap()
             .contains("passkey"));
+    }
+);
+
+on_passkey_stores!(
+    a_reset_password_takes_the_passkeys_with_it_and_confirming_never_locks_admins_out,
+    |s: TestServer| async move {
+        let mut browser = Browser::on(&s);
+        let user = user_id(&s, USER_EMAIL).await;
+        let cookie = s.session_for(USER_EMAIL).await;
+        let credential = add_passkey(&s, &mut browser, &cookie, "intruder's key").await;
+        // A password change keeps the time and factor of the confirmation that allowed it.
+        let before = json(call(&s, Some(&cookie), "me", &[]).await).await;
+        s.advance(5);
+        let res = call(
+            &s,
+            Some(&cookie),
+            "change_password",
+            &[
+                ("new_password", "a brand new long password"),
+                ("keep_other_sessions", "true"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        let cookie = session_cookie(&res).map(|c| c.0).unwrap_or(cookie);
+        let after = json(call(&s, Some(&cookie), "me", &[]).await).await;
+        assert_eq!(after["authenticated_at"], before["authenticated_at"]);
+        assert_eq!(after["auth_method"], before["auth_method"]);
+
+        // An admin's forced reset removes the account's passkeys with its password.
+        let admin = s.session_for(ADMIN_EMAIL).await;
+        let res = call(
+            &s,
+            Some(&admin),
+            "admin_reset_password",
+            &[("email", USER_EMAIL)],
+        )
+        .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let (_, _, res) = sign_in_with(&s, &mut browser, &credential, &user).await;
+        assert_eq!(res.status(), 401, "the passkey went with the reset");
+
+        // The operator's way out of a lost authenticator: `hallpass user reset-passkeys`.
+        let admin_id = user_id(&s, ADMIN_EMAIL).await;
+        let admin = s.session_for(ADMIN_EMAIL).await;
+        add_passkey(&s, &mut browser, &admin, "only key").await;
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallpass"))
+            .args(["user", "reset-passkeys", "--email", ADMIN_EMAIL])
+            .env("HALLPASS_DATABASE_URL", &s.database_url)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("removed 1 passkeys"));
+        assert_eq!(
+            json(call(&s, Some(&admin), "my_passkeys", &[]).await).await,
+            serde_json::json!([])
+        );
+        assert!(common::audit_events(&s, 20).await.iter().any(
+            |e| e.kind == "passkey_removed" && e.user_id.as_deref() == Some(admin_id.as_str())
+        ));
+
+        // An instance without passkeys (no domain origin) does not hold anyone to them: a
+        // policy that asks for passkeys falls back to passwords there.
+        add_passkey(&s, &mut browser, &admin, "new key").await;
+        let res = call(
+            &s,
+            Some(&admin),
+            "set_policy",
+            &[
+                ("idle_timeout_secs", "1800"),
+                ("absolute_timeout_secs", "28800"),
+                ("reauth_window_secs", "300"),
+                ("fingerprint_mode", "strict"),
+                ("remember_me_secs", "2592000"),
+                ("max_sessions_per_user", "10"),
+                ("reauth_methods", "passkey"),
+                ("admin_requires_passkey", "true"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let plain = s.peer(s.kind()).await;
+        let there = plain.session_for(ADMIN_EMAIL).await;
+        let res = call(&plain, Some(&there), "admin_revoke_all", &[]).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     }
 );
 

@@ -48,10 +48,9 @@ pub async fn change_password(
         })?;
     let keep_others = super::checked(keep_other_sessions.as_deref());
     let session = session()?;
-    let mut auth = AuthState {
-        authenticated_at: state.clock.now(),
-        ..principal.0
-    };
+    // The confirmation that allowed this stays the session's last proof (its time and
+    // factor together): a password change is not a fresh passkey confirmation.
+    let mut auth: AuthState = principal.0;
     let mut ended = 0;
     if !keep_others {
         // Every other session and token ends, and this one moves to the new generation.

@@ -213,7 +213,7 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
     }
     let state = server_state()?;
     let principal = require_principal()?;
-    if state.policy.current().reauth_methods == crate::policy::ReauthMethods::Passkey {
+    if confirmation_policy(&state).reauth_methods == crate::policy::ReauthMethods::Passkey {
         return Err(ApiError::forbidden_because(
             "Sensitive actions are confirmed with a passkey here, not a password.",
         ));

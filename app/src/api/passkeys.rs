@@ -33,7 +33,7 @@ pub async fn my_passkeys() -> Result<Vec<PasskeyInfo>, ApiError> {
 pub async fn passkey_register_start() -> Result<String, ApiError> {
     use crate::ssr::context::*;
     let state = server_state()?;
-    let principal = fresh_for_adding(&state).await?;
+    let principal = fresh_for_passkeys(&state).await?;
     let key = current_key()?.ok_or_else(ApiError::not_signed_in)?;
     let options = state
         .passkeys
@@ -56,7 +56,11 @@ pub async fn passkey_register_finish(
 ) -> Result<PasskeyInfo, ApiError> {
     use crate::ssr::{audit::*, context::*, passkeys::MAX_NAME};
     let name = name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    };
+    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(invisible) {
         return Err(ApiError::bad_request(format!(
             "Give the passkey a name of 1 to {MAX_NAME} characters."
         )));
@@ -65,7 +69,7 @@ pub async fn passkey_register_finish(
         return Err(ApiError::bad_request("The passkey answer is too long."));
     }
     let state = server_state()?;
-    let principal = fresh_for_adding(&state).await?;
+    let principal = fresh_for_passkeys(&state).await?;
     let key = current_key()?.ok_or_else(ApiError::not_signed_in)?;
     let info = state
         .passkeys
@@ -96,7 +100,7 @@ pub async fn passkey_register_finish(
 pub async fn passkey_remove(id: String) -> Result<(), ApiError> {
     use crate::ssr::{audit::*, context::*};
     let state = server_state()?;
-    let principal = require_fresh(&state).await?;
+    let principal = fresh_for_passkeys(&state).await?;
     let removed = state
         .passkeys
         .remove(&principal.0.user_id, &id)
@@ -117,23 +121,29 @@ pub async fn passkey_remove(id: String) -> Result<(), ApiError> {
 }
 
 /// Starts a sign-in with a passkey: the options for `navigator.credentials.get` (any passkey
-/// this browser holds for the site), bound to this browser by a short-lived cookie.
+/// this browser holds for the site); the ceremony's state goes to this browser in a sealed,
+/// HttpOnly cookie (nothing is stored).
 #[server(prefix = "/api", endpoint = "passkey_sign_in_start")]
 pub async fn passkey_sign_in_start() -> Result<String, ApiError> {
     use crate::ssr::{context::*, cookies::PASSKEY_COOKIE, passkeys::CHALLENGE_SECS};
     let state = server_state()?;
-    let nonce = hex::encode(rand::random::<[u8; 16]>());
-    let options = state
+    let (options, ceremony) = state
         .passkeys
-        .start_sign_in(&attempt_binding(&nonce), state.clock.now())
-        .await
+        .start_sign_in(state.clock.now())
         .map_err(refused)?;
     append_response_header(
         http::header::SET_COOKIE,
-        PASSKEY_COOKIE.set(nonce, Some(CHALLENGE_SECS)),
+        PASSKEY_COOKIE.set(
+            state.devices.seal(SIGN_IN_SEAL, &ceremony.0),
+            Some(CHALLENGE_SECS),
+        ),
     );
     Ok(serde_json::to_string(&options).expect("options serialise"))
 }
+
+/// What the sign-in ceremony's sealed cookie is sealed for.
+#[cfg(feature = "ssr")]
+const SIGN_IN_SEAL: &str = "passkey-sign-in";
 
 /// Finishes a sign-in with the browser's `credential`: the same rules as a password sign-in
 /// (a new session id, the session limit, the audit trail, the fingerprint), counted against
@@ -149,7 +159,7 @@ pub async fn passkey_sign_in_finish(
     }
     let state = server_state()?;
     let client = client_info();
-    let nonce = PASSKEY_COOKIE
+    let sealed = PASSKEY_COOKIE
         .read(&request_headers()?)
         .map_err(|err| ApiError::bad_request(err.to_string()))?
         .ok_or_else(|| {
@@ -161,11 +171,20 @@ pub async fn passkey_sign_in_finish(
     let attempt = Attempt::Passkey { client: &client };
     reserve(&state, attempt).await?;
     let now = state.clock.now();
-    let user_id = match state
-        .passkeys
-        .finish_sign_in(&attempt_binding(&nonce), &credential, now)
-        .await
-    {
+    let ceremony = state
+        .devices
+        .unseal(SIGN_IN_SEAL, &sealed)
+        .map(|payload| crate::ssr::passkeys::SignInState(payload.to_owned()));
+    let finished = match ceremony {
+        Some(ceremony) => {
+            state
+                .passkeys
+                .finish_sign_in(&ceremony, &credential, now)
+                .await
+        }
+        None => Err(crate::ssr::passkeys::PasskeyError::NoChallenge),
+    };
+    let user_id = match finished {
         Ok(user_id) => user_id,
         Err(err) => {
             let answer = refused(err);
@@ -218,7 +237,7 @@ pub async fn passkey_reauth_start() -> Result<String, ApiError> {
     use crate::ssr::context::*;
     let state = server_state()?;
     let principal = require_principal()?;
-    let policy = state.policy.current();
+    let policy = confirmation_policy(&state);
     if policy.reauth_methods == crate::policy::ReauthMethods::Password
         && !policy.admin_requires_passkey
     {
@@ -273,8 +292,18 @@ pub async fn passkey_reauth_finish(credential: String) -> Result<CurrentUser, Ap
         .find_by_id(&principal.0.user_id)
         .await
         .map_err(db_unavailable)?
-        .filter(|u| !u.disabled)
-        .ok_or_else(ApiError::not_signed_in)?;
+        .filter(|u| !u.disabled);
+    let Some(user) = user else {
+        failed(
+            &state,
+            attempt,
+            Some(&principal.0.user_id),
+            &client,
+            "passkey re-authentication: account disabled",
+        )
+        .await;
+        return Err(ApiError::not_signed_in());
+    };
     succeeded(&state, attempt).await;
     super::auth::reauthenticated(
         &state,
@@ -286,29 +315,15 @@ pub async fn passkey_reauth_finish(credential: String) -> Result<CurrentUser, Ap
     .await
 }
 
-/// Adding a passkey needs a fresh confirmation by a factor the policy accepts; a user's first
-/// passkey may also follow a fresh password sign-in (under a passkey-only policy there would be
-/// no other way to get one).
+/// Adding or removing a passkey: see [`crate::ssr::context::require_fresh_for_passkeys`].
 #[cfg(feature = "ssr")]
-async fn fresh_for_adding(
+async fn fresh_for_passkeys(
     state: &crate::ssr::context::ServerState,
 ) -> Result<crate::ssr::auth::Principal, ApiError> {
     use crate::ssr::context::*;
     let user_id = require_principal()?.0.user_id;
-    let first = state.passkeys.count(&user_id).await.map_err(refused)? == 0;
-    if first {
-        require_fresh_any_factor(state).await
-    } else {
-        require_fresh(state).await
-    }
-}
-
-/// What a sign-in ceremony is bound to: a hash of the attempt cookie (the cookie's value is
-/// never stored).
-#[cfg(feature = "ssr")]
-fn attempt_binding(nonce: &str) -> String {
-    use sha2::{Digest, Sha256};
-    format!("attempt:{}", hex::encode(Sha256::digest(nonce.as_bytes())))
+    let has_passkeys = state.passkeys.count(&user_id).await.map_err(refused)? > 0;
+    require_fresh_for_passkeys(state, has_passkeys).await
 }
 
 /// A ceremony's failure as the API answers it: 4xx with a message for anything the client

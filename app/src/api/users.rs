@@ -139,7 +139,8 @@ pub async fn admin_set_access(
 }
 
 /// Forces a password reset (admin, re-auth): the current password stops working, every
-/// session and token ends, and a one-time set-password link is returned for the user.
+/// session, token and passkey of the account ends (a compromised account may carry the
+/// intruder's passkey), and a one-time set-password link is returned for the user.
 #[server(prefix = "/api", endpoint = "admin_reset_password")]
 pub async fn admin_reset_password(email: String) -> Result<AccountChange, ApiError> {
     use crate::{
@@ -153,6 +154,11 @@ pub async fn admin_reset_password(email: String) -> Result<AccountChange, ApiErr
         .lock_password(&user.id)
         .await
         .map_err(db_unavailable)?;
+    let passkeys = state
+        .passkeys
+        .remove_all(&user.id)
+        .await
+        .map_err(db_unavailable)?;
     let token = accounts::issue_link(&state, &user.id, &admin.0.user_id).await?;
     let ended = accounts::end_and_record(
         &state,
@@ -160,7 +166,7 @@ pub async fn admin_reset_password(email: String) -> Result<AccountChange, ApiErr
         &user,
         EndReason::PasswordChanged,
         AuditKind::PasswordReset,
-        "password reset (set-password link issued)",
+        &format!("password reset (set-password link issued, {passkeys} passkeys removed)"),
     )
     .await?;
     Ok(AccountChange {

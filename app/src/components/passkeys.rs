@@ -1,6 +1,5 @@
-//! Passkeys in the browser: `navigator.credentials` (through web-sys, with webauthn-rs-proto's
-//! conversions between its JSON and the browser's objects), and the account page's card to
-//! add, list and remove them.
+//! Passkeys in the browser: `navigator.credentials` (through web-sys and the browser's own
+//! WebAuthn JSON forms), and the account page's card to add, list and remove them.
 use super::{format_time, load_failed, report, use_reauth, Outcome};
 use crate::api::{my_passkeys, passkey_register_finish, passkey_register_start, passkey_remove};
 use leptos::{prelude::*, task::spawn_local};
@@ -9,46 +8,76 @@ use leptos::{prelude::*, task::spawn_local};
 /// JSON for the server.
 #[cfg(feature = "hydrate")]
 pub async fn create(options: &str) -> Result<String, String> {
-    use webauthn_rs_proto::{CreationChallengeResponse, RegisterPublicKeyCredential};
-    let options: CreationChallengeResponse = serde_json::from_str(options)
-        .map_err(|_| "The server's passkey options are unreadable.")?;
-    let options = web_sys::CredentialCreationOptions::from(options);
-    let promise = window()
-        .navigator()
-        .credentials()
-        .create_with_options(&options)
-        .map_err(browser_refused)?;
-    let credential = wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .map_err(browser_refused)?;
-    let answer = RegisterPublicKeyCredential::from(web_sys::PublicKeyCredential::from(credential));
-    serde_json::to_string(&answer).map_err(|e| e.to_string())
+    ceremony(
+        options,
+        "parseCreationOptionsFromJSON",
+        |container, options| container.create_with_options(options.unchecked_ref()),
+    )
+    .await
 }
 
 /// Asks the browser to sign the server's challenge (`options`, JSON) with a passkey; the
 /// answer as JSON for the server.
 #[cfg(feature = "hydrate")]
 pub async fn get(options: &str) -> Result<String, String> {
-    use webauthn_rs_proto::{PublicKeyCredential, RequestChallengeResponse};
-    let options: RequestChallengeResponse = serde_json::from_str(options)
-        .map_err(|_| "The server's passkey options are unreadable.")?;
-    let options = web_sys::CredentialRequestOptions::from(options);
-    let promise = window()
-        .navigator()
-        .credentials()
-        .get_with_options(&options)
-        .map_err(browser_refused)?;
+    ceremony(
+        options,
+        "parseRequestOptionsFromJSON",
+        |container, options| container.get_with_options(options.unchecked_ref()),
+    )
+    .await
+}
+
+#[cfg(feature = "hydrate")]
+use wasm_bindgen::JsCast;
+
+/// One WebAuthn ceremony through the browser's own JSON forms (WebAuthn Level 3:
+/// `PublicKeyCredential.parse…OptionsFromJSON` for the server's options, `toJSON()` for the
+/// answer), which are the forms webauthn-rs reads and writes: no conversion code is shipped
+/// in the WASM.
+#[cfg(feature = "hydrate")]
+async fn ceremony(
+    options: &str,
+    parser: &str,
+    call: impl FnOnce(
+        &web_sys::CredentialsContainer,
+        &js_sys::Object,
+    ) -> Result<js_sys::Promise, wasm_bindgen::JsValue>,
+) -> Result<String, String> {
+    use js_sys::{Function, Object, Reflect, JSON};
+    use wasm_bindgen::JsValue;
+    let too_old = || "This browser cannot use passkeys (it is too old).".to_owned();
+    let unreadable = |_| "The server's passkey options are unreadable.".to_owned();
+    let class = Reflect::get(&window(), &JsValue::from_str("PublicKeyCredential"))
+        .ok()
+        .filter(|c| !c.is_undefined())
+        .ok_or_else(too_old)?;
+    let parse: Function = Reflect::get(&class, &JsValue::from_str(parser))
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or_else(too_old)?;
+    let server = JSON::parse(options).map_err(unreadable)?;
+    let public_key = Reflect::get(&server, &JsValue::from_str("publicKey")).map_err(unreadable)?;
+    let parsed = parse.call1(&class, &public_key).map_err(browser_refused)?;
+    let request = Object::new();
+    Reflect::set(&request, &JsValue::from_str("publicKey"), &parsed).map_err(browser_refused)?;
+    let promise = call(&window().navigator().credentials(), &request).map_err(browser_refused)?;
     let credential = wasm_bindgen_futures::JsFuture::from(promise)
         .await
         .map_err(browser_refused)?;
-    let answer = PublicKeyCredential::from(web_sys::PublicKeyCredential::from(credential));
-    serde_json::to_string(&answer).map_err(|e| e.to_string())
+    let to_json: Function = Reflect::get(&credential, &JsValue::from_str("toJSON"))
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or_else(too_old)?;
+    let answer = to_json.call0(&credential).map_err(browser_refused)?;
+    JSON::stringify(&answer)
+        .map(String::from)
+        .map_err(browser_refused)
 }
 
 /// Why the browser did not produce a credential (cancelled, timed out, not allowed…).
 #[cfg(feature = "hydrate")]
 fn browser_refused(err: wasm_bindgen::JsValue) -> String {
-    use wasm_bindgen::JsCast;
     match err.dyn_ref::<js_sys::Error>() {
         Some(e) if e.name() == "NotAllowedError" => {
             "The passkey request was cancelled or timed out.".to_owned()

@@ -32,7 +32,9 @@ pub enum Attempt<'a> {
         device: &'a str,
     },
     /// Signing in with a passkey from `client` (the account is only known once the answer
-    /// names its credential): counted against the address, like a sign-in's first counter.
+    /// names its credential): counted against the address, on a counter of its own (a
+    /// passkey answer cannot be guessed; junk answers must not lock password sign-ins from a
+    /// shared address).
     Passkey {
         /// Who is trying.
         client: &'a ClientInfo,
@@ -75,7 +77,7 @@ impl Attempt<'_> {
                 ),
             ],
             Attempt::Passkey { client } => vec![(
-                format!("login-ip:{}", client.throttle_address()),
+                format!("passkey-ip:{}", client.throttle_address()),
                 FREE_PER_IP,
                 Settle::Refund,
             )],

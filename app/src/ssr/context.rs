@@ -125,7 +125,23 @@ pub fn require_principal() -> Result<Principal, ApiError> {
 /// window (403 `REAUTH_REQUIRED` otherwise), and whose rights are, at this moment, still
 /// those the request was admitted with (see [`confirm_rights`]).
 pub async fn require_fresh(state: &ServerState) -> Result<Principal, ApiError> {
-    fresh(state, false, state.policy.current()).await
+    fresh(state, false, confirmation_policy(state)).await
+}
+
+/// The policy as it applies to confirmations here: when passkeys are not available (no
+/// relying party configured, say after a change of `HALLPASS_PUBLIC_ORIGIN`), a policy that
+/// asks for them falls back to passwords rather than lock everyone, admins included, out of
+/// every sensitive action.
+pub fn confirmation_policy(state: &ServerState) -> crate::policy::Policy {
+    let policy = state.policy.current();
+    if state.passkeys.enabled() {
+        return policy;
+    }
+    crate::policy::Policy {
+        reauth_methods: crate::policy::ReauthMethods::Password,
+        admin_requires_passkey: false,
+        ..policy
+    }
 }
 
 /// Like [`require_fresh`], but any factor counts: for adding a first passkey, which a
@@ -135,7 +151,7 @@ pub async fn require_fresh_any_factor(state: &ServerState) -> Result<Principal, 
     let policy = crate::policy::Policy {
         reauth_methods: crate::policy::ReauthMethods::Both,
         admin_requires_passkey: false,
-        ..state.policy.current()
+        ..confirmation_policy(state)
     };
     fresh(state, false, policy).await
 }
@@ -207,7 +223,31 @@ pub fn require_admin() -> Result<Principal, ApiError> {
 /// A signed-in admin with a fresh password check and current rights (403 otherwise).
 pub async fn require_fresh_admin(state: &ServerState) -> Result<Principal, ApiError> {
     require_admin()?;
-    fresh(state, true, state.policy.current()).await
+    fresh(state, true, confirmation_policy(state)).await
+}
+
+/// Before adding or removing a passkey of the signed-in account: a confirmation as strong as
+/// what the account's passkeys protect. An admin account that has passkeys, under
+/// `admin_requires_passkey`, confirms with one of them (otherwise a stolen password could add
+/// the thief's passkey, or remove the owner's, and then act as admin); any account with
+/// passkeys confirms by a factor the policy accepts; an account without any may add its first
+/// after any fresh confirmation (a fresh password sign-in included: under a passkey-only
+/// policy there would be no other way in; an account without a passkey is as strong as its
+/// password until it has one).
+pub async fn require_fresh_for_passkeys(
+    state: &ServerState,
+    has_passkeys: bool,
+) -> Result<Principal, ApiError> {
+    let principal = require_principal()?;
+    if !has_passkeys {
+        return require_fresh_any_factor(state).await;
+    }
+    fresh(
+        state,
+        principal.0.role == Role::Admin,
+        confirmation_policy(state),
+    )
+    .await
 }
 
 /// The client behind the current request.

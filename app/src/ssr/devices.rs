@@ -91,11 +91,53 @@ impl Devices {
             .ok()
             .map(|()| nonce)
     }
+
+    /// `payload` with a MAC under the server's secret for `purpose` (`payload.mac`): what the
+    /// server hands a browser to give back unchanged (a passkey sign-in's ceremony state).
+    pub fn seal(&self, purpose: &str, payload: &str) -> String {
+        let mac = self.purpose_mac(purpose, payload).finalize().into_bytes();
+        format!("{payload}.{}", hex::encode(mac))
+    }
+
+    /// The payload of a value [`Self::seal`] made for `purpose`, if it is genuine.
+    pub fn unseal<'v>(&self, purpose: &str, sealed: &'v str) -> Option<&'v str> {
+        let (payload, mac) = sealed.rsplit_once('.')?;
+        let mac = hex::decode(mac).ok()?;
+        self.purpose_mac(purpose, payload)
+            .verify_slice(&mac)
+            .ok()
+            .map(|()| payload)
+    }
+
+    fn purpose_mac(&self, purpose: &str, payload: &str) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key");
+        mac.update(b"sealed.");
+        mac.update(purpose.as_bytes());
+        mac.update(b".");
+        mac.update(payload.as_bytes());
+        mac
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_values_open_only_unchanged_and_for_their_purpose() {
+        let devices = Devices {
+            secret: b"0123456789abcdef0123456789abcdef".to_vec().into(),
+        };
+        let sealed = devices.seal("passkey", "120.abcdef");
+        assert_eq!(devices.unseal("passkey", &sealed), Some("120.abcdef"));
+        assert_eq!(devices.unseal("device", &sealed), None, "another purpose");
+        assert_eq!(
+            devices.unseal("passkey", &sealed.replace("120", "999")),
+            None
+        );
+        assert_eq!(devices.unseal("passkey", "no mac"), None);
+        assert_eq!(devices.unseal("passkey", "x.zz"), None);
+    }
 
     #[test]
     fn only_genuine_cookies_for_the_same_account_verify() {

@@ -1,10 +1,11 @@
 //! Passkeys: WebAuthn credentials (webauthn-rs) as a sign-in and re-authentication factor.
 //!
-//! A ceremony has two halves. Its start creates a challenge whose server-side state is stored
-//! in the database (shared by every instance), bound to what started it: the session's
-//! storage key for adding a passkey or re-authenticating, the hash of a short-lived cookie for
-//! a sign-in. The state lives [`CHALLENGE_SECS`] and is *taken* (deleted) by the first answer,
-//! so a challenge is used once, by the browser it was given to. The relying party (its id and
+//! A ceremony has two halves. Adding a passkey and re-authenticating store the challenge's
+//! state in the database (shared by every instance), bound to the session's storage key, and
+//! the first answer *takes* (deletes) it. A sign-in, which anyone may start, stores nothing
+//! at its start: its state travels in a sealed, HttpOnly cookie to the browser that started
+//! it, and the first answer leaves a mark so no other can use it. Either way a challenge
+//! lives [`CHALLENGE_SECS`] and is used once, by the browser or session it was given to. The relying party (its id and
 //! origin) is the first domain in `HALLPASS_PUBLIC_ORIGIN`; without one, passkeys are off.
 //!
 //! What happens to a session (regeneration, audit, throttles) is decided by the server
@@ -51,7 +52,12 @@ pub enum PasskeyError {
     Database(#[from] sqlx::Error),
 }
 
-/// What a challenge is for (a session or attempt holds at most one of each).
+/// A sign-in ceremony's state, as the browser holds it between start and finish (sealed by
+/// the caller: see `Devices::seal`): `expires_at.hex(state)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignInState(pub String);
+
+/// What a challenge is for (a session holds at most one of each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     /// Adding a passkey to the signed-in account.
@@ -241,34 +247,64 @@ impl Passkeys {
         Ok(info)
     }
 
-    /// Starts a sign-in with any passkey the browser holds for this site, bound to the attempt
-    /// `bound_to`.
-    pub async fn start_sign_in(
+    /// Starts a sign-in with any passkey the browser holds for this site. Nothing is stored:
+    /// the ceremony's state goes back to the browser sealed ([`SignInState`]), so this
+    /// unauthenticated call writes nothing anyone could flood.
+    pub fn start_sign_in(
         &self,
-        bound_to: &str,
         now: i64,
-    ) -> Result<RequestChallengeResponse, PasskeyError> {
+    ) -> Result<(RequestChallengeResponse, SignInState), PasskeyError> {
         let (rcr, state) = self
             .webauthn()?
             .start_discoverable_authentication()
             .map_err(PasskeyError::Rejected)?;
-        self.put(bound_to, Purpose::SignIn, None, &state, now)
-            .await?;
-        Ok(rcr)
+        let state = serde_json::to_string(&state).expect("ceremony state serialises");
+        Ok((
+            rcr,
+            SignInState(format!("{}.{}", now + CHALLENGE_SECS, hex::encode(state))),
+        ))
     }
 
-    /// Finishes a sign-in: the user whose passkey answered the challenge bound to `bound_to`.
+    /// Finishes a sign-in: the user whose passkey answered the challenge in `state` (as it
+    /// came back from the browser, already checked genuine). The state is used once: the
+    /// first finish records it, any other is refused.
     pub async fn finish_sign_in(
         &self,
-        bound_to: &str,
+        state: &SignInState,
         answer: &str,
         now: i64,
     ) -> Result<String, PasskeyError> {
         let webauthn = self.webauthn()?;
         let answer: PublicKeyCredential =
             serde_json::from_str(answer).map_err(|_| PasskeyError::Malformed)?;
-        let state: DiscoverableAuthentication =
-            self.take(bound_to, Purpose::SignIn, None, now).await?;
+        let (expires_at, hex_state) = state.0.split_once('.').ok_or(PasskeyError::NoChallenge)?;
+        let expires_at: i64 = expires_at.parse().map_err(|_| PasskeyError::NoChallenge)?;
+        if expires_at < now {
+            return Err(PasskeyError::NoChallenge);
+        }
+        let state: DiscoverableAuthentication = hex::decode(hex_state)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or(PasskeyError::NoChallenge)?;
+        // Used once: the first finish leaves a mark (until the state has expired anyway).
+        let used = format!(
+            "used:{}",
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(hex_state.as_bytes()))
+        );
+        let fresh = sqlx::query(
+            "INSERT INTO passkey_challenges (bound_to, purpose, user_id, state, expires_at) \
+             VALUES ($1, $2, NULL, '', $3) ON CONFLICT (bound_to, purpose) DO NOTHING",
+        )
+        .bind(&used)
+        .bind(Purpose::SignIn.as_str())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        if !fresh {
+            return Err(PasskeyError::NoChallenge);
+        }
         let (uuid, cred_id) = webauthn
             .identify_discoverable_authentication(&answer)
             .map_err(PasskeyError::Rejected)?;
@@ -348,6 +384,16 @@ impl Passkeys {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Removes every passkey of `user_id` (a forced reset: a thief's passkey must not outlive
+    /// the stolen password); how many.
+    pub async fn remove_all(&self, user_id: &str) -> Result<u64, PasskeyError> {
+        Ok(sqlx::query("DELETE FROM passkeys WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     /// Deletes ceremonies that were never finished.
