@@ -56,10 +56,14 @@ test('a passkey is added, signs in alone, confirms an admin action and is remove
   await expect(prompt).toContainText('Use your passkey to continue.');
   await expect(prompt.getByLabel('Current password')).toHaveCount(0);
   const shot = screenshotPath('passkey-step-up');
-  if (shot && test.info().project.name === 'sqlite') await page.screenshot({ path: shot, fullPage: true });
+  if (shot && test.info().project.name === 'sqlite') await page.screenshot({ path: shot });
   await prompt.getByRole('button', { name: 'Use a passkey' }).click();
   await expect(prompt).toHaveCount(0);
   await expect(page.getByRole('status')).toContainText('Saved.');
+  // The save went through after the passkey (the "Saved." above may be the first one's).
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel('Admin actions need a passkey')).not.toBeChecked();
 
   // Signed out, the passkey alone signs in: no e-mail, no password.
   await page.goto(`${base}/`);
@@ -75,7 +79,7 @@ test('a passkey is added, signs in alone, confirms an admin action and is remove
   const account = screenshotPath('passkeys');
   if (account && test.info().project.name === 'sqlite') await page.screenshot({ path: account, fullPage: true });
   // My devices says how this session was signed in.
-  await page.goto(`${base}/devices`);
+  await page.goto(`${base}/sessions`);
   await expect(page.locator('[data-current=true]')).toContainText('Passkey');
 
   // Removed (the passkey sign-in is fresh): it no longer signs anyone in, though the

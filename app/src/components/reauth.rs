@@ -170,7 +170,7 @@ pub fn ReauthDialog(children: Children) -> impl IntoView {
                     <div class="actions">
                         <button type="button" class="secondary" on:click=cancel>"Cancel"</button>
                         <Show when=with_passkey>
-                            <button type="button" class="secondary" data-testid="reauth-passkey" on:click=use_passkey disabled=move || pending.get()>"Use a passkey"</button>
+                            <button type="button" class=move || if with_password() { "secondary" } else { "primary" } data-testid="reauth-passkey" on:click=use_passkey disabled=move || pending.get()>"Use a passkey"</button>
                         </Show>
                         <Show when=with_password>
                             <button type="submit" class="primary" disabled=move || pending.get()>"Confirm"</button>
