@@ -40,6 +40,7 @@ fn record(user: usize, now: i64) -> Record {
         last_seen_ms: now * 1000,
         gen: 0,
         remember: None,
+        method: app::model::AuthMethod::Password,
     };
     Record {
         id: Id::default(),

@@ -264,6 +264,7 @@ on_every_store!(
                 last_seen_ms: now * 1000 + i,
                 gen: 0,
                 remember: None,
+                method: app::model::AuthMethod::Password,
             };
             let mut record = Record {
                 id: Id::default(),
