@@ -21,7 +21,7 @@ export async function signIn(page: Page, who = USER, remember = false) {
   await page.getByLabel('Email').fill(who.email);
   await page.getByLabel('Password').fill(who.password);
   if (remember) await page.getByLabel('Remember me').check();
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByTestId('me-email')).toHaveText(who.email);
   await hydrated(page);

@@ -12,7 +12,7 @@ test('wrong password shows one generic message and no session', async ({ page, c
   await hydrated(page);
   await page.getByLabel('Email').fill(USER.email);
   await page.getByLabel('Password').fill('definitely not it');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Incorrect email or password.');
   await expect(page).toHaveURL(/\/login$/);
   expect((await context.cookies()).find((c) => c.name === COOKIE)).toBeUndefined();

@@ -23,6 +23,8 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Scan any web app's session handling (black box; needs one test account) and grade it.
+    Audit(Box<crate::scan::command::AuditArgs>),
     /// Print the audit trail, oldest first (for a SIEM, or a look at an incident).
     AuditLog {
         /// From when: Unix seconds, or a span back from now (`90m`, `24h`, `7d`).

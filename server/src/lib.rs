@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod redis_conn;
 pub mod registry;
 pub mod reply;
+pub mod scan;
 pub mod session;
 pub mod store;
 pub mod throttle;

@@ -26,6 +26,7 @@ async fn main() -> ExitCode {
         Command::User(UserCommand::ResetPasskeys { email }) => {
             hallpass::cli::reset_passkeys(&cli.config, &email).await
         }
+        Command::Audit(args) => return hallpass::scan::command::audit(*args).await,
         Command::AuditLog { since, user, .. } => {
             hallpass::cli::audit_log(&cli.config, since, user.as_deref()).await
         }

@@ -4,6 +4,8 @@ use leptos::prelude::*;
 
 /// Replaces the policy. It applies to every live session from its next request, on every
 /// server instance.
+// The form's fields, one argument each (the wire format of every server function).
+#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api", endpoint = "set_policy")]
 pub async fn set_policy(
     idle_timeout_secs: i64,
@@ -39,7 +41,7 @@ pub async fn set_policy(
                 .passkeys
                 .count(&admin.0.user_id)
                 .await
-                .map_err(|err| db_unavailable(err))?
+                .map_err(db_unavailable)?
                 > 0;
         if !has_one {
             return Err(ApiError::bad_request(

@@ -204,6 +204,8 @@ pub async fn admin_revoke_all() -> Result<usize, ApiError> {
 
 /// How many live sessions a proposed policy would end now (admin). Same fields as
 /// `set_policy`; nothing is saved.
+// The form's fields, one argument each (the wire format of every server function).
+#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api", endpoint = "policy_dry_run")]
 pub async fn policy_dry_run(
     idle_timeout_secs: i64,

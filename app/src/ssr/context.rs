@@ -163,13 +163,26 @@ async fn fresh(
 ) -> Result<Principal, ApiError> {
     let principal = require_principal()?;
     if !principal.0.is_fresh(&policy, state.clock.now(), admin) {
-        return Err(ApiError::reauth_with(
-            if admin && policy.admin_requires_passkey {
-                crate::policy::ReauthMethods::Passkey
-            } else {
-                policy.reauth_methods
-            },
-        ));
+        let accept = if admin && policy.admin_requires_passkey {
+            crate::policy::ReauthMethods::Passkey
+        } else {
+            policy.reauth_methods
+        };
+        // Either factor, for someone with no passkey yet: the prompt offers the password only.
+        let accept = match accept {
+            crate::policy::ReauthMethods::Both
+                if state
+                    .passkeys
+                    .count(&principal.0.user_id)
+                    .await
+                    .map_err(db_unavailable)?
+                    == 0 =>
+            {
+                crate::policy::ReauthMethods::Password
+            }
+            accept => accept,
+        };
+        return Err(ApiError::reauth_with(accept));
     }
     confirm_rights(state, &principal).await?;
     Ok(principal)
