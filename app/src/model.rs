@@ -95,6 +95,65 @@ impl AuthMethod {
     }
 }
 
+/// How a setting of this deployment stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PostureStatus {
+    /// As it should be.
+    Good,
+    /// Acceptable in some deployments; look at it.
+    Warn,
+    /// Fix it.
+    Bad,
+    /// Neither good nor bad here; for the record.
+    Info,
+}
+
+/// One setting of the deployment, graded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostureRow {
+    /// Policy, Transport, Stores, Operations.
+    pub area: String,
+    /// The setting.
+    pub item: String,
+    /// How it stands.
+    pub status: PostureStatus,
+    /// Its value now.
+    pub value: String,
+    /// Why it matters.
+    pub why: String,
+    /// The exact fix.
+    pub fix: String,
+}
+
+/// The deployment, graded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Posture {
+    /// A (nothing to fix or look at) to F.
+    pub grade: char,
+    /// One row per setting.
+    pub rows: Vec<PostureRow>,
+}
+
+/// A run of `hallpass audit` against this deployment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfAuditRun {
+    /// Unix seconds.
+    pub started_at: i64,
+    /// Unix seconds; none while it runs.
+    pub finished_at: Option<i64>,
+    /// The admin who started it (their e-mail, if the account still exists).
+    pub started_by: Option<String>,
+    /// How far it has got.
+    pub progress: String,
+    /// A to F, when done.
+    pub grade: Option<String>,
+    /// The report, when done.
+    pub report: Option<String>,
+    /// Why it could not run.
+    pub failure: Option<String>,
+}
+
 /// A passkey as its owner sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasskeyInfo {

@@ -3,8 +3,8 @@ use crate::{
     components::{LiveTick, ReauthDialog},
     pages::{
         admin::AdminPage, devices::DevicesPage, home::HomePage, login::LoginPage,
-        not_found::NotFound, policy::PolicyPage, set_password::SetPasswordPage,
-        timeline::TimelinePage, users::UsersPage,
+        not_found::NotFound, policy::PolicyPage, security::SecurityPage,
+        set_password::SetPasswordPage, timeline::TimelinePage, users::UsersPage,
     },
 };
 use leptos::prelude::*;
@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=AdminPage/>
                     <Route path=path!("/admin/policy") view=PolicyPage/>
                     <Route path=path!("/admin/users") view=UsersPage/>
+                    <Route path=path!("/admin/security") view=SecurityPage/>
                     <Route path=path!("/set-password") view=SetPasswordPage/>
                     <Route path=path!("/admin/sessions/:handle") view=|| view! { <TimelinePage mine=false/> }/>
                     <Route path=path!("/sessions/:handle") view=|| view! { <TimelinePage mine=true/> }/>

@@ -152,6 +152,22 @@ impl Hallpass {
                 .await
                 .context("loading the device cookie key")?,
             passkeys: app::ssr::passkeys::Passkeys::new(db.clone(), &config.public_origin),
+            self_audit: Arc::new(crate::scan::own::OwnAudit::new(&config.public_origin)),
+            deployment: app::ssr::posture::Deployment {
+                serves_tls: certificate.is_some(),
+                behind_tls_proxy: config.tls,
+                redirects_http: config.http_redirect_addr.is_some(),
+                public_origins: config.public_origin.clone(),
+                trusted_proxies: config.trusted_proxies.len(),
+                redis: config.redis_url.as_deref().map(redact),
+                redis_namespace: config.redis_namespace.clone(),
+                database: redact(&config.database_url),
+                metrics: config
+                    .metrics_addr
+                    .map(|addr| (addr, config.metrics_token.is_some())),
+                cleanup_secs: config.cleanup_secs,
+                audit_retention_days: config.audit_retention_days,
+            },
             hashing: match config.hashing_concurrency {
                 Some(n) => app::ssr::password::HashGate::new(n, n),
                 None => app::ssr::password::HashGate::for_this_machine(),

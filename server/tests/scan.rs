@@ -577,3 +577,90 @@ async fn the_command_prints_the_report_and_fails_at_the_threshold() {
     let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "cookie-httponly");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_security_page_grades_this_deployment_for_admins_only() {
+    let s = common::TestServer::start_with(|config| config.audit_retention_days = 30).await;
+    let _storage = s.storage();
+    let admin = s.session_for(common::ADMIN_EMAIL).await;
+    let res = s.post("admin_security", &[], Some(&admin)).await;
+    assert_eq!(res.status(), 200);
+    let posture = common::json(res).await;
+    let status = |item: &str| {
+        posture["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["item"] == item)
+            .unwrap_or_else(|| panic!("no row {item}: {posture}"))["status"]
+            .clone()
+    };
+    // The test server speaks plain HTTP, keeps audit events 30 days, and runs the defaults.
+    assert_eq!(status("TLS and HSTS"), "bad");
+    assert_eq!(status("Audit retention"), "warn");
+    assert_eq!(status("Idle timeout"), "good");
+    assert_eq!(status("Public origin"), "warn");
+    assert_eq!(posture["grade"], "D");
+    let user = s.session_for(common::USER_EMAIL).await;
+    assert_eq!(
+        s.post("admin_security", &[], Some(&user)).await.status(),
+        403
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_security_page_audits_this_deployment_with_a_throwaway_account() {
+    let s = common::TestServer::start_kind_with(common::StoreKind::Sqlite, &|config| {
+        config.public_origin = vec![format!("http://127.0.0.1:{}", config.addr.port())];
+    })
+    .await;
+    let _storage = s.storage();
+    let admin = s.session_for(common::ADMIN_EMAIL).await;
+    let accounts = s.hallpass.state().users.count().await.unwrap();
+    assert_eq!(
+        common::json(s.post("admin_audit_status", &[], Some(&admin)).await).await,
+        serde_json::Value::Null
+    );
+    let res = s.post("admin_run_audit", &[], Some(&admin)).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    // One at a time.
+    let again = s.post("admin_run_audit", &[], Some(&admin)).await;
+    assert_eq!(again.status(), 400);
+    assert!(common::json(again).await["message"]
+        .as_str()
+        .unwrap()
+        .contains("already running"));
+    // It runs in the background; its status is what the page polls.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let run = loop {
+        let run = common::json(s.post("admin_audit_status", &[], Some(&admin)).await).await;
+        if !run["finished_at"].is_null() {
+            break run;
+        }
+        assert!(Instant::now() < deadline, "the audit did not finish: {run}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(run["grade"], "A", "{run}");
+    assert!(
+        run["report"].as_str().unwrap().contains("No findings."),
+        "{run}"
+    );
+    assert_eq!(run["started_by"], common::ADMIN_EMAIL);
+    // The throwaway account is gone, with every session it had.
+    assert_eq!(s.hallpass.state().users.count().await.unwrap(), accounts);
+    let kinds = common::audit_kinds(&s).await;
+    assert!(kinds.contains(&"account_deleted".to_owned()), "{kinds:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_public_origin_the_audit_says_what_it_needs() {
+    let s = common::TestServer::start(common::StoreKind::Sqlite).await;
+    let _storage = s.storage();
+    let admin = s.session_for(common::ADMIN_EMAIL).await;
+    let res = s.post("admin_run_audit", &[], Some(&admin)).await;
+    assert_eq!(res.status(), 400);
+    assert!(common::json(res).await["message"]
+        .as_str()
+        .unwrap()
+        .contains("HALLPASS_PUBLIC_ORIGIN"));
+}

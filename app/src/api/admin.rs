@@ -2,6 +2,44 @@
 use crate::{error::ApiError, policy::Policy};
 use leptos::prelude::*;
 
+/// This deployment, graded: the policy in force and the configuration the server started
+/// with, each setting with its status, why it matters and the fix (admin).
+#[server(prefix = "/api", endpoint = "admin_security")]
+pub async fn admin_security() -> Result<crate::model::Posture, ApiError> {
+    use crate::ssr::context::*;
+    let state = server_state()?;
+    require_admin()?;
+    Ok(crate::ssr::posture::grade(
+        &state.policy.current(),
+        &state.deployment,
+        state.passkeys.enabled(),
+    ))
+}
+
+/// Starts `hallpass audit` against this deployment's own public origin (admin, fresh
+/// re-authentication); follow it with [`admin_audit_status`].
+#[server(prefix = "/api", endpoint = "admin_run_audit")]
+pub async fn admin_run_audit() -> Result<(), ApiError> {
+    use crate::ssr::context::*;
+    let state = server_state()?;
+    let admin = require_fresh_admin(&state).await?;
+    state
+        .self_audit
+        .start(state.clone(), admin.0.user_id.clone())
+        .await
+}
+
+/// The latest run of the audit against this deployment: its progress, or its report.
+#[server(prefix = "/api", endpoint = "admin_audit_status")]
+pub async fn admin_audit_status() -> Result<Option<crate::model::SelfAuditRun>, ApiError> {
+    use crate::ssr::context::*;
+    let state = server_state()?;
+    require_admin()?;
+    crate::ssr::self_audit::Runs(state.users.pool().clone())
+        .latest()
+        .await
+}
+
 /// Replaces the policy. It applies to every live session from its next request, on every
 /// server instance.
 // The form's fields, one argument each (the wire format of every server function).

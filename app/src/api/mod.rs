@@ -38,5 +38,6 @@ pub const BACKGROUND_ENDPOINTS: &[&str] = &[
     "/api/session_timeline",
     "/api/my_session_timeline",
     "/api/my_passkeys",
+    "/api/admin_audit_status",
     "/api/events",
 ];

@@ -26,6 +26,7 @@ pub fn AppHeader() -> impl IntoView {
                         {link("/admin", "Admin")}
                         {link("/admin/users", "Users")}
                         {link("/admin/policy", "Policy")}
+                        {link("/admin/security", "Security")}
                     })}
                 </Suspense>
             </nav>

@@ -5,6 +5,7 @@ pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod policy;
+pub mod security;
 pub mod set_password;
 pub mod timeline;
 pub mod users;

@@ -63,6 +63,10 @@ pub struct Services {
     pub devices: super::devices::Devices,
     /// Passkeys (WebAuthn) and their ceremonies.
     pub passkeys: super::passkeys::Passkeys,
+    /// What the server was started with, for the security posture page.
+    pub deployment: super::posture::Deployment,
+    /// Runs `hallpass audit` against this deployment (the security page's button).
+    pub self_audit: Arc<dyn super::self_audit::SelfAudit>,
 }
 
 /// The server's shared state.

@@ -19,6 +19,7 @@ pub mod checks;
 pub mod client;
 pub mod command;
 pub mod ids;
+pub mod own;
 pub mod report;
 pub mod target;
 

@@ -1,0 +1,13 @@
+-- Runs of `hallpass audit` against this deployment, started from /admin/security: the last one
+-- (with its report) is shown with its time, and a run in progress with its progress, on every
+-- instance.
+CREATE TABLE IF NOT EXISTS self_audits (
+    id          TEXT PRIMARY KEY,
+    started_at  BIGINT NOT NULL,
+    started_by  TEXT NOT NULL,
+    finished_at BIGINT,
+    progress    TEXT NOT NULL,
+    grade       TEXT,
+    report      TEXT,
+    failure     TEXT
+);
