@@ -21,8 +21,8 @@ pub fn SecurityPage() -> impl IntoView {
                         Ok(posture) => view! {
                             <p class="grade" data-testid="posture-grade">{format!("Grade {}", posture.grade)}</p>
                             <div class="table-wrap">
-                                <table data-testid="posture">
-                                    <thead><tr><th>"Area"</th><th>"Setting"</th><th>"Status"</th><th>"Now"</th><th>"Why it matters"</th><th>"Fix"</th></tr></thead>
+                                <table class="posture" data-testid="posture">
+                                    <thead><tr><th>"Setting"</th><th>"Status"</th><th>"Now"</th><th>"Why it matters, and the fix"</th></tr></thead>
                                     <tbody>
                                         {posture.rows.into_iter().map(|r| {
                                             let (class, label) = match r.status {
@@ -34,12 +34,10 @@ pub fn SecurityPage() -> impl IntoView {
                                             let item = r.item.clone();
                                             view! {
                                                 <tr data-item=item>
-                                                    <td>{r.area}</td>
-                                                    <td>{r.item}</td>
+                                                    <td><div class="muted small">{r.area}</div>{r.item}</td>
                                                     <td><span class=class>{label}</span></td>
-                                                    <td><code>{r.value}</code></td>
-                                                    <td class="small">{r.why}</td>
-                                                    <td class="small">{r.fix}</td>
+                                                    <td class="value"><code>{r.value}</code></td>
+                                                    <td class="small">{r.why}<div class="fix">{format!("Fix: {}", r.fix)}</div></td>
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -95,7 +93,11 @@ fn OwnAudit() -> impl IntoView {
         spawn_local(async move {
             let result = reauth.run(admin_run_audit).await;
             refresh.update(|n| *n += 1);
-            report(outcome, result.map(|()| "The audit is running.".to_owned()));
+            match result {
+                // The progress line below says it is running.
+                Ok(()) => outcome.set(None),
+                Err(err) => report(outcome, Err(err)),
+            }
         });
     };
     view! {
