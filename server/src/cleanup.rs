@@ -27,6 +27,8 @@ pub struct Swept {
     pub history: u64,
     /// Audit events past their retention.
     pub audit_events: u64,
+    /// Throwaway accounts of security-page audits whose instance stopped mid-run.
+    pub audit_accounts: u64,
 }
 
 /// The clean-up of one deployment.
@@ -69,12 +71,23 @@ impl Cleanup {
             .audit
             .delete_before(now_ms - self.audit_retention_days.saturating_mul(86_400_000))
             .await?;
+        let runs = app::ssr::self_audit::Runs(self.state.users.pool().clone());
+        runs.delete_before(now - self.audit_retention_days.saturating_mul(86_400))
+            .await?;
+        let mut audit_accounts = 0;
+        for email in runs.leftovers(now).await? {
+            if let Some(user) = self.state.users.find_by_email(&email).await? {
+                crate::scan::own::remove_account(&self.state, &user).await;
+                audit_accounts += 1;
+            }
+        }
         Ok(Swept {
             sessions,
             index_entries,
             remember_tokens,
             history,
             audit_events,
+            audit_accounts,
         })
     }
 

@@ -664,3 +664,46 @@ async fn without_a_public_origin_the_audit_says_what_it_needs() {
         .unwrap()
         .contains("HALLPASS_PUBLIC_ORIGIN"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throwaway_account_left_by_a_stopped_run_is_removed_by_the_clean_up() {
+    let s = common::TestServer::start(common::StoreKind::Sqlite).await;
+    let _storage = s.storage();
+    let users = &s.hallpass.state().users;
+    let password = "a throwaway long password";
+    users
+        .create(
+            "self-audit-0123456789ab@hallpass.invalid",
+            password,
+            app::model::Role::User,
+        )
+        .await
+        .unwrap();
+    let leftover = s
+        .login("self-audit-0123456789ab@hallpass.invalid", password, None)
+        .await;
+    let cookie = common::session_cookie(&leftover).unwrap().0;
+    // A run in progress may still be using it: only older ones go.
+    assert_eq!(
+        s.hallpass.cleanup().sweep().await.unwrap().audit_accounts,
+        0
+    );
+    s.advance(app::ssr::self_audit::STALE_SECS + 60);
+    s.post("touch", &[], Some(&cookie)).await;
+    assert_eq!(
+        s.hallpass.cleanup().sweep().await.unwrap().audit_accounts,
+        1
+    );
+    assert!(users
+        .find_by_email("self-audit-0123456789ab@hallpass.invalid")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(s.post("me", &[], Some(&cookie)).await.status(), 401);
+    // Ordinary accounts are never touched.
+    assert!(users
+        .find_by_email(common::USER_EMAIL)
+        .await
+        .unwrap()
+        .is_some());
+}

@@ -10,6 +10,12 @@ use sqlx::{AnyPool, Row};
 /// died is not waited for for ever).
 pub const STALE_SECS: i64 = 600;
 
+/// The e-mail domain of the audit's throwaway accounts (`.invalid` never receives mail).
+pub const ACCOUNT_DOMAIN: &str = "@hallpass.invalid";
+
+/// The prefix of the audit's throwaway accounts' e-mails.
+pub const ACCOUNT_PREFIX: &str = "self-audit-";
+
 /// Starts audits of this deployment.
 #[async_trait::async_trait]
 pub trait SelfAudit: Send + Sync + std::fmt::Debug {
@@ -82,6 +88,25 @@ impl Runs {
         if let Err(err) = done {
             tracing::error!(%err, "could not record the self-audit's report");
         }
+    }
+
+    /// Forgets runs that started before `at` (the audit trail's retention).
+    pub async fn delete_before(&self, at: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query("DELETE FROM self_audits WHERE started_at < $1")
+            .bind(at)
+            .execute(&self.0)
+            .await?
+            .rows_affected())
+    }
+
+    /// Throwaway accounts a run left behind (its instance stopped before deleting them):
+    /// older than [`STALE_SECS`].
+    pub async fn leftovers(&self, now: i64) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT email FROM users WHERE email LIKE $1 AND created_at < $2")
+            .bind(format!("{ACCOUNT_PREFIX}%{ACCOUNT_DOMAIN}"))
+            .bind(now - STALE_SECS)
+            .fetch_all(&self.0)
+            .await
     }
 
     /// The latest run, if any.

@@ -60,8 +60,10 @@ async fn run(
     origin: &url::Url,
 ) -> Result<(char, String), String> {
     let email = format!(
-        "self-audit-{}@hallpass.invalid",
-        hex::encode(rand::random::<[u8; 6]>())
+        "{}{}{}",
+        app::ssr::self_audit::ACCOUNT_PREFIX,
+        hex::encode(rand::random::<[u8; 6]>()),
+        app::ssr::self_audit::ACCOUNT_DOMAIN
     );
     let password = hex::encode(rand::random::<[u8; 24]>());
     let user = state
@@ -118,7 +120,14 @@ async fn run(
         }
     };
     // The throwaway account goes, and every session it had with it.
-    match app::ssr::accounts::delete(state, &user).await {
+    remove_account(state, &user).await;
+    let report = result.map_err(|err| err.to_string())?;
+    Ok((report.grade, report.text()))
+}
+
+/// Deletes a throwaway account and ends every session it had (audited).
+pub async fn remove_account(state: &ServerState, user: &app::ssr::users::User) {
+    match app::ssr::accounts::delete(state, user).await {
         Ok(()) => {
             state
                 .audit
@@ -137,6 +146,4 @@ async fn run(
     {
         tracing::error!(message = %err.message, "could not end the self-audit's sessions");
     }
-    let report = result.map_err(|err| err.to_string())?;
-    Ok((report.grade, report.text()))
 }
