@@ -43,7 +43,10 @@ struct Flaws {
 
 struct App {
     flaws: Flaws,
-    sessions: Mutex<HashMap<String, Instant>>,
+    /// Each session's start and last use.
+    sessions: Mutex<HashMap<String, (Instant, Instant)>>,
+    /// The absolute lifetime, if the target enforces one.
+    absolute: Option<Duration>,
     counter: AtomicU64,
     idle: Duration,
     origin: String,
@@ -141,7 +144,7 @@ async fn login(
     app.sessions
         .lock()
         .unwrap()
-        .insert(id.clone(), Instant::now());
+        .insert(id.clone(), (Instant::now(), Instant::now()));
     let cookie = app.set_cookie(&id);
     if app.flaws.id_in_url {
         (
@@ -163,7 +166,10 @@ async fn me(State(app): State<Shared>, headers: HeaderMap) -> Response {
     };
     let mut sessions = app.sessions.lock().unwrap();
     let alive = match sessions.get_mut(&id) {
-        Some(last) if app.flaws.no_idle_timeout || last.elapsed() < app.idle => {
+        Some((started, last))
+            if (app.flaws.no_idle_timeout || last.elapsed() < app.idle)
+                && app.absolute.is_none_or(|limit| started.elapsed() < limit) =>
+        {
             *last = Instant::now();
             true
         }
@@ -218,11 +224,17 @@ async fn logout_all(State(app): State<Shared>, headers: HeaderMap) -> Response {
 
 /// Serves a target with `flaws`; its base URL.
 async fn serve(flaws: Flaws, idle: Duration) -> url::Url {
+    serve_with_absolute(flaws, idle, None).await
+}
+
+/// Serves a target with `flaws` and an absolute lifetime, if any.
+async fn serve_with_absolute(flaws: Flaws, idle: Duration, absolute: Option<Duration>) -> url::Url {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let app = Arc::new(App {
         flaws,
         sessions: Mutex::new(HashMap::new()),
+        absolute,
         counter: AtomicU64::new(0),
         idle,
         origin: origin.clone(),
@@ -706,4 +718,77 @@ async fn a_throwaway_account_left_by_a_stopped_run_is_removed_by_the_clean_up() 
         .await
         .unwrap()
         .is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_absolute_timeout_is_proven_only_when_asked_and_only_when_missing() {
+    let options = Options {
+        absolute: Some(2),
+        samples: 2,
+        rps: 500.0,
+        ..Options::default()
+    };
+    let base = serve_with_absolute(
+        Flaws::default(),
+        Duration::from_secs(3600),
+        Some(Duration::from_secs(2)),
+    )
+    .await;
+    let report = scan::run(&base, &target(), &options).await.unwrap();
+    assert!(
+        report.passed.contains(&"absolute-timeout"),
+        "{}",
+        report.text()
+    );
+    let base = serve_with_absolute(Flaws::default(), Duration::from_secs(3600), None).await;
+    let report = scan::run(&base, &target(), &options).await.unwrap();
+    assert!(
+        report.findings.iter().any(|f| f.id == "absolute-timeout"),
+        "{}",
+        report.text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_file_holds_the_same_settings_as_the_flags() {
+    let base = serve(Flaws::default(), Duration::from_secs(3600)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("audit.toml");
+    std::fs::write(
+        &config,
+        "login = \"/login\"\nform = \"email=me%40example.test&password=secret\"\ncsrf_field = \"_csrf\"\n\
+         probe = \"/me\"\nlogout = \"/logout\"\nlogout_all = \"/logout-all\"\nsamples = 5\nrps = 200.0\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallpass"))
+        .args([
+            "audit",
+            base.as_str(),
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["grade"], "A");
+    assert!(report["skipped"].as_array().unwrap().is_empty(), "{report}");
+    // A setting the file does not know is an error, not a silent default.
+    std::fs::write(&config, "logn = \"/login\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallpass"))
+        .args(["audit", base.as_str(), "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown field"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -478,3 +478,57 @@ async fn the_database_is_reached_over_verified_tls() {
         .unwrap();
     assert!(ssl, "the connection is encrypted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hallpass_audit_grades_hallpass_over_real_tls_an_a() {
+    // The scanner trusts the system's authorities; SSL_CERT_FILE points them at the test CA.
+    let ca = Authority::new("Hallpass test CA");
+    let (cert, key) = ca.issue().write(ca.dir());
+    let served = Served::start(
+        ca.dir(),
+        &[
+            ("HALLPASS_TLS_CERT", cert.to_str().unwrap()),
+            ("HALLPASS_TLS_KEY", key.to_str().unwrap()),
+        ],
+    );
+    let port = served.port_after("listening on https://");
+    let form = format!(
+        "email=admin%40example.test&password={}",
+        PASSWORD.replace(' ', "+")
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_hallpass"))
+        .args(["audit", &format!("https://localhost:{port}")])
+        .args(["--login", "/api/login", "--form", &form, "--probe", "/"])
+        .args([
+            "--logout",
+            "/api/logout",
+            "--logout-all",
+            "/api/revoke_other_sessions",
+        ])
+        .args(["--samples", "20", "--rps", "100", "--format", "json"])
+        .env("SSL_CERT_FILE", ca.ca_file())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["grade"], "A", "{report}");
+    let passed: Vec<&str> = report["passed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    for check in [
+        "headers-hsts",
+        "cookie-secure",
+        "cookie-host-prefix",
+        "csrf-foreign-origin",
+    ] {
+        assert!(passed.contains(&check), "{check}: {report}");
+    }
+}
