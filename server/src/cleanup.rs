@@ -74,11 +74,17 @@ impl Cleanup {
         let runs = app::ssr::self_audit::Runs(self.state.users.pool().clone());
         runs.delete_before(now - self.audit_retention_days.saturating_mul(86_400))
             .await?;
+        runs.expire_stale(now).await?;
         let mut audit_accounts = 0;
-        for email in runs.leftovers(now).await? {
-            if let Some(user) = self.state.users.find_by_email(&email).await? {
-                crate::scan::own::remove_account(&self.state, &user).await;
-                audit_accounts += 1;
+        for (run, account) in runs.leftovers().await? {
+            match self.state.users.find_by_id(&account).await? {
+                Some(user) => {
+                    if crate::scan::own::remove_account(&self.state, &user).await {
+                        runs.account(&run, None).await;
+                        audit_accounts += 1;
+                    }
+                }
+                None => runs.account(&run, None).await,
             }
         }
         Ok(Swept {

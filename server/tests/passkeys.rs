@@ -76,7 +76,7 @@ impl Browser {
         let mut options: CreationChallengeResponse = serde_json::from_str(options).unwrap();
         let selection = options.public_key.authenticator_selection.as_mut().unwrap();
         assert_eq!(
-            serde_json::to_value(selection.resident_key.clone()).unwrap(),
+            serde_json::to_value(selection.resident_key).unwrap(),
             "required",
             "the server asks for a discoverable credential"
         );

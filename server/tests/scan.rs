@@ -39,6 +39,9 @@ struct Flaws {
     no_idle_timeout: bool,
     no_headers: bool,
     logout_all_keeps_others: bool,
+    /// The sign-in page issues an anonymous session, and signing in keeps its id without
+    /// setting the cookie again (PHP's classic, without `session_regenerate_id`).
+    anonymous_kept: bool,
 }
 
 struct App {
@@ -47,6 +50,8 @@ struct App {
     sessions: Mutex<HashMap<String, (Instant, Instant)>>,
     /// The absolute lifetime, if the target enforces one.
     absolute: Option<Duration>,
+    /// Anonymous sessions the sign-in page issued.
+    anonymous: Mutex<std::collections::HashSet<String>>,
     counter: AtomicU64,
     idle: Duration,
     origin: String,
@@ -110,9 +115,18 @@ impl App {
     }
 }
 
-async fn login_page(State(app): State<Shared>) -> Response {
+async fn login_page(State(app): State<Shared>, headers: HeaderMap) -> Response {
     let mut res = "<form method=post><input type=hidden name=\"_csrf\" value=\"tok-42\"></form>"
         .into_response();
+    let known = app
+        .session_of(&headers)
+        .is_some_and(|id| app.anonymous.lock().unwrap().contains(&id));
+    if app.flaws.anonymous_kept && !known {
+        let id = app.new_id();
+        app.anonymous.lock().unwrap().insert(id.clone());
+        res.headers_mut()
+            .insert(header::SET_COOKIE, app.set_cookie(&id).parse().unwrap());
+    }
     if !app.flaws.no_headers {
         let h = res.headers_mut();
         h.insert(
@@ -136,6 +150,17 @@ async fn login(
         || form.get("_csrf").map(String::as_str) != Some("tok-42")
     {
         return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let anonymous = app
+        .session_of(&headers)
+        .filter(|id| app.flaws.anonymous_kept && app.anonymous.lock().unwrap().contains(id));
+    if let Some(id) = anonymous {
+        // Signed in under the id it already had: no new cookie.
+        app.sessions
+            .lock()
+            .unwrap()
+            .insert(id, (Instant::now(), Instant::now()));
+        return "signed in".into_response();
     }
     let id = match app.session_of(&headers) {
         Some(planted) if app.flaws.fixation => planted,
@@ -235,6 +260,7 @@ async fn serve_with_absolute(flaws: Flaws, idle: Duration, absolute: Option<Dura
         flaws,
         sessions: Mutex::new(HashMap::new()),
         absolute,
+        anonymous: Mutex::new(Default::default()),
         counter: AtomicU64::new(0),
         idle,
         origin: origin.clone(),
@@ -437,6 +463,13 @@ async fn each_flaw_raises_its_finding_and_only_its_own() {
             },
             &["logout-everywhere"],
         ),
+        (
+            Flaws {
+                anonymous_kept: true,
+                ..Default::default()
+            },
+            &["fixation-anonymous"],
+        ),
     ];
     for (flaws, expected) in cases {
         let found = findings(flaws).await;
@@ -585,7 +618,7 @@ async fn the_command_prints_the_report_and_fails_at_the_threshold() {
         "{text}"
     );
     let out = run("high", "sarif");
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
     let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "cookie-httponly");
 }
@@ -678,46 +711,69 @@ async fn without_a_public_origin_the_audit_says_what_it_needs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_throwaway_account_left_by_a_stopped_run_is_removed_by_the_clean_up() {
+async fn a_run_whose_instance_stopped_is_closed_and_its_account_removed_by_the_clean_up() {
     let s = common::TestServer::start(common::StoreKind::Sqlite).await;
     let _storage = s.storage();
-    let users = &s.hallpass.state().users;
+    let state = s.hallpass.state();
+    let runs = app::ssr::self_audit::Runs(state.users.pool().clone());
+    let admin = common::user_id(&s, common::ADMIN_EMAIL).await;
+    // A run that created its account, and whose instance then stopped.
+    assert!(runs
+        .begin("stopped-run", &admin, state.clock.now())
+        .await
+        .unwrap());
     let password = "a throwaway long password";
-    users
+    let email = "self-audit-0123456789ab@hallpass.invalid";
+    let account = state
+        .users
+        .create(email, password, app::model::Role::User)
+        .await
+        .unwrap();
+    runs.account("stopped-run", Some(&account.id)).await;
+    let cookie = common::session_cookie(&s.login(email, password, None).await)
+        .unwrap()
+        .0;
+    // An account an admin made by hand with a look-alike e-mail is nobody's run's.
+    state
+        .users
         .create(
-            "self-audit-0123456789ab@hallpass.invalid",
+            "self-audit-byhand@hallpass.invalid",
             password,
             app::model::Role::User,
         )
         .await
         .unwrap();
-    let leftover = s
-        .login("self-audit-0123456789ab@hallpass.invalid", password, None)
-        .await;
-    let cookie = common::session_cookie(&leftover).unwrap().0;
-    // A run in progress may still be using it: only older ones go.
+    // Still within its time: it may be running; nothing is touched, and no other run starts.
     assert_eq!(
         s.hallpass.cleanup().sweep().await.unwrap().audit_accounts,
         0
     );
+    assert!(!runs
+        .begin("another", &admin, state.clock.now())
+        .await
+        .unwrap());
     s.advance(app::ssr::self_audit::STALE_SECS + 60);
     s.post("touch", &[], Some(&cookie)).await;
+    let admin_cookie = s.session_for(common::ADMIN_EMAIL).await;
+    let status = common::json(s.post("admin_audit_status", &[], Some(&admin_cookie)).await).await;
+    assert!(
+        status["failure"].as_str().unwrap().contains("stopped"),
+        "{status}"
+    );
     assert_eq!(
         s.hallpass.cleanup().sweep().await.unwrap().audit_accounts,
         1
     );
-    assert!(users
-        .find_by_email("self-audit-0123456789ab@hallpass.invalid")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(state.users.find_by_email(email).await.unwrap().is_none());
     assert_eq!(s.post("me", &[], Some(&cookie)).await.status(), 401);
-    // Ordinary accounts are never touched.
-    assert!(users
-        .find_by_email(common::USER_EMAIL)
+    assert!(state
+        .users
+        .find_by_email("self-audit-byhand@hallpass.invalid")
         .await
         .unwrap()
         .is_some());
+    // And a new run may start.
+    assert!(runs.begin("next", &admin, state.clock.now()).await.unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -791,4 +847,28 @@ async fn a_config_file_holds_the_same_settings_as_the_flags() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_that_would_leave_the_target_are_refused() {
+    let base = serve(Flaws::default(), Duration::from_secs(3600)).await;
+    // Another server, which must never be asked anything.
+    let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_port = other.local_addr().unwrap().port();
+    for path in [
+        format!("/\\127.0.0.1:{other_port}/x"),
+        format!("/\t/127.0.0.1:{other_port}/x"),
+        format!("/\n/127.0.0.1:{other_port}/x"),
+        format!("//127.0.0.1:{other_port}/x"),
+    ] {
+        let mut bad = target();
+        bad.probe = endpoint("GET", &path);
+        let err = scan::run(&base, &bad, &quick()).await.unwrap_err();
+        assert!(
+            err.to_string().contains("is not a path on the target"),
+            "{path:?}: {err}"
+        );
+    }
+    let asked = tokio::time::timeout(Duration::from_millis(200), other.accept()).await;
+    assert!(asked.is_err(), "the other server was contacted");
 }

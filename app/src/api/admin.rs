@@ -36,7 +36,7 @@ pub async fn admin_audit_status() -> Result<Option<crate::model::SelfAuditRun>, 
     let state = server_state()?;
     require_admin()?;
     crate::ssr::self_audit::Runs(state.users.pool().clone())
-        .latest()
+        .latest(state.clock.now())
         .await
 }
 

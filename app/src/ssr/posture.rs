@@ -6,6 +6,20 @@ use crate::{
     policy::{FingerprintMode, Policy},
 };
 
+/// A store's URL as the page shows it (no user, password or parameter but `sslmode`) and the
+/// facts it is graded by.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreUrl {
+    /// What the page shows.
+    pub shown: String,
+    /// An embedded database (SQLite): nothing crosses a network.
+    pub embedded: bool,
+    /// The host is this machine.
+    pub loopback: bool,
+    /// `tls` for `rediss://`, or PostgreSQL's `sslmode`.
+    pub tls: Option<String>,
+}
+
 /// What the server was started with, as far as security goes (no secrets).
 #[derive(Clone, Debug, Default)]
 pub struct Deployment {
@@ -19,12 +33,12 @@ pub struct Deployment {
     pub public_origins: Vec<String>,
     /// How many proxy ranges are trusted for `X-Forwarded-For`.
     pub trusted_proxies: usize,
-    /// The Redis URL's scheme and host (`rediss://cache.internal`), when sessions live there.
-    pub redis: Option<String>,
+    /// The Redis URL, when sessions live there.
+    pub redis: Option<StoreUrl>,
     /// The Redis namespace.
     pub redis_namespace: String,
-    /// The database URL's scheme, host and `sslmode` (never the password).
-    pub database: String,
+    /// The database URL.
+    pub database: StoreUrl,
     /// Where `/metrics` listens, and whether it needs a token.
     pub metrics: Option<(std::net::SocketAddr, bool)>,
     /// How often the clean-up runs (seconds).
@@ -68,10 +82,6 @@ fn minutes(secs: i64) -> String {
         s if s % 60 == 0 => format!("{} min", s / 60),
         s => format!("{s} s"),
     }
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.starts_with("127.") || host == "localhost" || host == "[::1]" || host == "::1"
 }
 
 /// Grades `policy` and `deployment` (`passkeys`: whether passkeys are available).
@@ -152,15 +162,14 @@ pub fn grade(policy: &Policy, deployment: &Deployment, passkeys: bool) -> Postur
         "Set HALLPASS_TRUSTED_PROXIES to the proxy's address or range."));
     match &deployment.redis {
         Some(redis) => {
-            let host = redis.split("://").nth(1).unwrap_or("");
-            let status = if redis.starts_with("rediss://") {
+            let status = if redis.tls.is_some() {
                 Good
-            } else if is_loopback(host) {
+            } else if redis.loopback {
                 Info
             } else {
                 Bad
             };
-            rows.push(row("Stores", "Redis transport", status, redis.clone(),
+            rows.push(row("Stores", "Redis transport", status, redis.shown.clone(),
                 "Anyone who can read Redis traffic can take sessions; anyone who can write to it can mint them.",
                 "Use rediss:// (HALLPASS_REDIS_CA_FILE for a private CA), a password or ACL user, and a private network."));
             rows.push(row("Stores", "Redis namespace", if deployment.redis_namespace == "hallpass" { Info } else { Good },
@@ -178,29 +187,18 @@ pub fn grade(policy: &Policy, deployment: &Deployment, passkeys: bool) -> Postur
         )),
     }
     let db = &deployment.database;
-    let db_status = if db.starts_with("sqlite") {
-        Info
-    } else if db.contains("sslmode=verify-full") {
-        Good
-    } else if db.contains("sslmode=require") || db.contains("sslmode=verify-ca") {
-        Warn
-    } else if is_loopback(
-        db.split("://")
-            .nth(1)
-            .unwrap_or("")
-            .split(['/', ':', '?'])
-            .next()
-            .unwrap_or(""),
-    ) {
-        Info
-    } else {
-        Bad
+    let db_status = match db.tls.as_deref() {
+        _ if db.embedded => Info,
+        Some("verify-full") => Good,
+        Some("require" | "verify-ca") => Warn,
+        _ if db.loopback => Info,
+        _ => Bad,
     };
     rows.push(row(
         "Stores",
         "Database transport",
         db_status,
-        db.clone(),
+        db.shown.clone(),
         "Accounts, policy and remember-me tokens live there.",
         "For PostgreSQL across a network: sslmode=verify-full&sslrootcert=/path/ca.pem.",
     ));
@@ -272,9 +270,17 @@ mod tests {
             serves_tls: true,
             redirects_http: true,
             public_origins: vec!["https://hallpass.example".into()],
-            redis: Some("rediss://cache.internal".into()),
+            redis: Some(StoreUrl {
+                shown: "rediss://cache.internal".into(),
+                tls: Some("tls".into()),
+                ..StoreUrl::default()
+            }),
             redis_namespace: "prod".into(),
-            database: "postgres://db.internal/hallpass?sslmode=verify-full".into(),
+            database: StoreUrl {
+                shown: "postgres://db.internal/hallpass?sslmode=verify-full".into(),
+                tls: Some("verify-full".into()),
+                ..StoreUrl::default()
+            },
             cleanup_secs: 300,
             audit_retention_days: 400,
             ..Deployment::default()
@@ -286,8 +292,14 @@ mod tests {
         let posture = grade(&policy, &hardened, true);
         assert_eq!(posture.grade, 'A', "{posture:?}");
         let plain = Deployment {
-            database: "postgres://db.internal/hallpass".into(),
-            redis: Some("redis://cache.internal".into()),
+            database: StoreUrl {
+                shown: "postgres://db.internal/hallpass".into(),
+                ..StoreUrl::default()
+            },
+            redis: Some(StoreUrl {
+                shown: "redis://cache.internal".into(),
+                ..StoreUrl::default()
+            }),
             cleanup_secs: 300,
             audit_retention_days: 400,
             ..Deployment::default()

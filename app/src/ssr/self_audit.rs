@@ -16,6 +16,10 @@ pub const ACCOUNT_DOMAIN: &str = "@hallpass.invalid";
 /// The prefix of the audit's throwaway accounts' e-mails.
 pub const ACCOUNT_PREFIX: &str = "self-audit-";
 
+/// How long a run may take before it is given up (well within [`STALE_SECS`], so its
+/// account is never cleaned up under it).
+pub const RUN_SECS: u64 = 300;
+
 /// Starts audits of this deployment.
 #[async_trait::async_trait]
 pub trait SelfAudit: Send + Sync + std::fmt::Debug {
@@ -29,30 +33,56 @@ pub trait SelfAudit: Send + Sync + std::fmt::Debug {
 pub struct Runs(pub AnyPool);
 
 impl Runs {
-    /// Begins a run `id` (false when another one is under way).
+    /// Begins a run `id` (false when another one is under way, on any instance: the one
+    /// `running` lease is a unique value). A run left unfinished by an instance that stopped
+    /// is closed first, once it is [`STALE_SECS`] old.
     pub async fn begin(&self, id: &str, by: &str, now: i64) -> Result<bool, ApiError> {
-        let mut tx = self.0.begin().await.map_err(db_unavailable)?;
-        let running: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM self_audits WHERE finished_at IS NULL AND started_at > $1",
-        )
-        .bind(now - STALE_SECS)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_unavailable)?;
-        if running > 0 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO self_audits (id, started_at, started_by, progress) VALUES ($1, $2, $3, 'starting')",
+        self.expire_stale(now).await.map_err(db_unavailable)?;
+        let inserted = sqlx::query(
+            "INSERT INTO self_audits (id, started_at, started_by, progress, lease) VALUES ($1, $2, $3, 'starting', 'running')",
         )
         .bind(id)
         .bind(now)
         .bind(by)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_unavailable)?;
-        tx.commit().await.map_err(db_unavailable)?;
-        Ok(true)
+        .execute(&self.0)
+        .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_database_error()
+                    .is_some_and(|e| e.is_unique_violation()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(db_unavailable(err)),
+        }
+    }
+
+    /// Closes runs whose instance stopped (unfinished after [`STALE_SECS`]) as failed.
+    pub async fn expire_stale(&self, now: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query(
+            "UPDATE self_audits SET lease = NULL, finished_at = $1, progress = 'done', \
+             failure = 'the instance running it stopped before it finished' \
+             WHERE lease = 'running' AND started_at < $2",
+        )
+        .bind(now)
+        .bind(now - STALE_SECS)
+        .execute(&self.0)
+        .await?
+        .rows_affected())
+    }
+
+    /// Records run `id`'s throwaway account (`None` once it is deleted).
+    pub async fn account(&self, id: &str, account: Option<&str>) {
+        let done = sqlx::query("UPDATE self_audits SET account_id = $1 WHERE id = $2")
+            .bind(account)
+            .bind(id)
+            .execute(&self.0)
+            .await;
+        if let Err(err) = done {
+            tracing::error!(%err, "could not record the self-audit's account");
+        }
     }
 
     /// Records how far run `id` has got.
@@ -76,7 +106,7 @@ impl Runs {
             Err(failure) => (None, None, Some(failure)),
         };
         let done = sqlx::query(
-            "UPDATE self_audits SET finished_at = $1, progress = 'done', grade = $2, report = $3, failure = $4 WHERE id = $5",
+            "UPDATE self_audits SET finished_at = $1, progress = 'done', grade = $2, report = $3, failure = $4, lease = NULL WHERE id = $5",
         )
         .bind(now)
         .bind(grade)
@@ -99,18 +129,22 @@ impl Runs {
             .rows_affected())
     }
 
-    /// Throwaway accounts a run left behind (its instance stopped before deleting them):
-    /// older than [`STALE_SECS`].
-    pub async fn leftovers(&self, now: i64) -> Result<Vec<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT email FROM users WHERE email LIKE $1 AND created_at < $2")
-            .bind(format!("{ACCOUNT_PREFIX}%{ACCOUNT_DOMAIN}"))
-            .bind(now - STALE_SECS)
-            .fetch_all(&self.0)
-            .await
+    /// Throwaway accounts of runs that are over (finished, or closed as stale) but still
+    /// exist: their instance stopped before deleting them. Ids, with their run.
+    pub async fn leftovers(&self) -> Result<Vec<(String, String)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, account_id FROM self_audits WHERE account_id IS NOT NULL AND lease IS NULL",
+        )
+        .fetch_all(&self.0)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| (row.get("id"), row.get("account_id")))
+            .collect())
     }
 
-    /// The latest run, if any.
-    pub async fn latest(&self) -> Result<Option<SelfAuditRun>, ApiError> {
+    /// The latest run, if any (one left unfinished past [`STALE_SECS`] shows as failed).
+    pub async fn latest(&self, now: i64) -> Result<Option<SelfAuditRun>, ApiError> {
         let row = sqlx::query(
             "SELECT a.started_at, a.finished_at, a.progress, a.grade, a.report, a.failure, u.email \
              FROM self_audits a LEFT JOIN users u ON u.id = a.started_by \
@@ -119,14 +153,21 @@ impl Runs {
         .fetch_optional(&self.0)
         .await
         .map_err(db_unavailable)?;
-        Ok(row.map(|row| SelfAuditRun {
-            started_at: row.get("started_at"),
-            finished_at: row.get("finished_at"),
-            started_by: row.get("email"),
-            progress: row.get("progress"),
-            grade: row.get("grade"),
-            report: row.get("report"),
-            failure: row.get("failure"),
+        Ok(row.map(|row| {
+            let mut run = SelfAuditRun {
+                started_at: row.get("started_at"),
+                finished_at: row.get("finished_at"),
+                started_by: row.get("email"),
+                progress: row.get("progress"),
+                grade: row.get("grade"),
+                report: row.get("report"),
+                failure: row.get("failure"),
+            };
+            if run.finished_at.is_none() && run.started_at < now - STALE_SECS {
+                run.finished_at = Some(run.started_at + STALE_SECS);
+                run.failure = Some("the instance running it stopped before it finished".into());
+            }
+            run
         }))
     }
 }

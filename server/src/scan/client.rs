@@ -3,6 +3,9 @@
 //! the server set them, attributes included.
 use std::time::{Duration, Instant};
 
+/// The most of a response body the scanner reads.
+const MAX_BODY: usize = 1 << 20;
+
 /// A cookie as a `Set-Cookie` line set it.
 #[derive(Clone, Debug)]
 pub struct SetCookie {
@@ -202,7 +205,12 @@ impl Client {
 
     /// Sends `call` (paced, counted); only paths on the target are allowed.
     pub async fn send(&mut self, call: Call<'_>) -> Result<Answer, ClientError> {
-        if !call.path.starts_with('/') || call.path.starts_with("//") {
+        // A path, and only a path: URL parsers also read `\` as `/` and drop tabs and
+        // newlines, so `/\\host/` or `/\t/host/` would leave the target.
+        if !call.path.starts_with('/')
+            || call.path.starts_with("//")
+            || call.path.chars().any(|c| c == '\\' || c.is_control())
+        {
             return Err(ClientError::OffHost(call.path.to_owned()));
         }
         if self.sent >= self.budget {
@@ -219,7 +227,9 @@ impl Client {
         let url = self
             .base
             .join(call.path)
-            .map_err(|_| ClientError::OffHost(call.path.to_owned()))?;
+            .ok()
+            .filter(|url| url.origin() == self.base.origin())
+            .ok_or_else(|| ClientError::OffHost(call.path.to_owned()))?;
         let method =
             reqwest::Method::from_bytes(call.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut req = self.http.request(method, url);
@@ -253,8 +263,20 @@ impl Client {
             .filter_map(|v| v.to_str().ok())
             .filter_map(SetCookie::parse)
             .collect();
-        let bytes = res.bytes().await.unwrap_or_default();
-        let body = String::from_utf8_lossy(&bytes[..bytes.len().min(1 << 20)]).into_owned();
+        // At most 1 MiB of a body is read; the rest is never buffered (a target cannot make the
+        // scanner hold more).
+        let mut res = res;
+        let mut bytes = Vec::new();
+        while bytes.len() < MAX_BODY {
+            match res.chunk().await? {
+                Some(chunk) => {
+                    let room = MAX_BODY - bytes.len();
+                    bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
+                None => break,
+            }
+        }
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         Ok(Answer {
             status,
             headers,

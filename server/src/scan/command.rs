@@ -73,7 +73,7 @@ pub struct AuditArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Exit with status 2 when a finding is at or above this severity.
+    /// Exit with status 3 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = Severity::Medium)]
     pub fail_on: Severity,
 }
@@ -100,7 +100,11 @@ struct FileConfig {
     max_requests: Option<u32>,
 }
 
-/// Runs the command; exit status 0, 2 when a finding reaches `--fail-on`, 1 on errors.
+/// The exit status when a finding reaches `--fail-on` (2 is what a usage error exits with).
+pub const FINDINGS: u8 = 3;
+
+/// Runs the command; exit status 0, [`FINDINGS`] when a finding reaches `--fail-on`, 1 when
+/// the scan could not run, 2 for a usage error.
 pub async fn audit(args: AuditArgs) -> ExitCode {
     match scan(args).await {
         Ok(code) => code,
@@ -187,7 +191,11 @@ async fn scan(args: AuditArgs) -> anyhow::Result<ExitCode> {
         idle: args.idle.or(file.idle),
         absolute: args.absolute.or(file.absolute),
         rps: args.rps.or(file.rps).unwrap_or(10.0).clamp(0.1, 1000.0),
-        max_requests: args.max_requests.or(file.max_requests).unwrap_or(1000),
+        // Enough for the samples and the other checks unless a budget is given.
+        max_requests: args
+            .max_requests
+            .or(file.max_requests)
+            .unwrap_or(1000.max(2 * samples as u32 + 200)),
         progress: Some(progress),
     };
     let report = super::run(&base, &target, &options).await?;
@@ -200,7 +208,7 @@ async fn scan(args: AuditArgs) -> anyhow::Result<ExitCode> {
         }
     );
     Ok(if report.fails(args.fail_on) {
-        ExitCode::from(2)
+        ExitCode::from(FINDINGS)
     } else {
         ExitCode::SUCCESS
     })

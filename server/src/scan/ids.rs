@@ -19,6 +19,8 @@ pub struct Strength {
     pub monobit_p: f64,
     /// NIST runs test p-value on the decoded bits.
     pub runs_p: f64,
+    /// How many bits the tests read (0: the encoding is not hex or base64).
+    pub decoded_bits: usize,
 }
 
 /// The random part of a cookie value: an Express signed cookie (`s:<id>.<signature>`) is
@@ -31,27 +33,30 @@ pub fn random_part(value: &str) -> String {
     }
 }
 
-/// Measures `ids` (cookie values as set).
+/// Measures `ids` (cookie values as set). `bits` counts only the positions that vary across
+/// the sample (a constant prefix, suffix or version digit carries nothing), and the NIST tests
+/// read only those positions; `decoded` is false when the ids' alphabet could not be read as
+/// bits (then the tests say nothing).
 pub fn measure(ids: &[String]) -> Strength {
-    let ids: Vec<String> = ids.iter().map(|v| random_part(v)).collect();
+    let ids: Vec<String> = ids.iter().map(|v| normalise(&random_part(v))).collect();
     let mut sorted = ids.clone();
     sorted.sort();
     sorted.dedup();
     let repeats = ids.len() - sorted.len();
-    let shared_prefix = match ids.split_first() {
-        Some((first, rest)) => first
-            .chars()
-            .enumerate()
-            .take_while(|(i, c)| rest.iter().all(|id| id.chars().nth(*i) == Some(*c)))
-            .count(),
-        None => 0,
+    let chars: Vec<Vec<char>> = ids.iter().map(|id| id.chars().collect()).collect();
+    let shortest = chars.iter().map(Vec::len).min().unwrap_or(0);
+    let varies = |i: usize| chars.iter().any(|id| id[i] != chars[0][i]);
+    let varying: Vec<usize> = if chars.len() < 2 {
+        (0..shortest).collect()
+    } else {
+        (0..shortest).filter(|&i| varies(i)).collect()
     };
+    let shared_prefix = varying.first().copied().unwrap_or(shortest);
     let counter = looks_like_counter(&ids);
     let alphabet = alphabet_bits(&ids);
-    let shortest = ids.iter().map(|id| id.chars().count()).min().unwrap_or(0);
-    let bits = (shortest.saturating_sub(shared_prefix)) as f64 * alphabet;
+    let bits = varying.len() as f64 * alphabet;
     let entropy_per_char = shannon(&ids);
-    let decoded = bits_of(&ids, alphabet);
+    let decoded = bits_of(&chars, &varying, alphabet);
     Strength {
         repeats,
         shared_prefix,
@@ -60,6 +65,22 @@ pub fn measure(ids: &[String]) -> Strength {
         entropy_per_char,
         monobit_p: monobit(&decoded),
         runs_p: runs(&decoded),
+        decoded_bits: decoded.len(),
+    }
+}
+
+/// A UUID (8-4-4-4-12 hex digits) is read without its dashes.
+fn normalise(id: &str) -> String {
+    let parts: Vec<&str> = id.split('-').collect();
+    let uuid = parts.len() == 5
+        && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()));
+    if uuid {
+        parts.concat()
+    } else {
+        id.to_owned()
     }
 }
 
@@ -124,16 +145,17 @@ fn shannon(ids: &[String]) -> f64 {
         .sum()
 }
 
-/// The ids' characters as bits (hex: 4 a character; base64-ish: 6; digits: their value's
-/// binary form is not uniform, so only hex and base64 alphabets are decoded). Each id gives
-/// whole bytes only: base64 of 16 bytes is 22 characters whose last one carries 2 bits and 4
-/// zero bits of padding, which would read as a bias towards zero.
-fn bits_of(ids: &[String], alphabet: f64) -> Vec<bool> {
+/// The varying positions of the ids as bits (hex: 4 a character; base64-ish: 6; other
+/// alphabets are not decoded). Each id gives whole bytes only: base64 of 16 bytes is 22
+/// characters whose last one carries 2 bits and 4 zero bits of padding, which would read as a
+/// bias towards zero.
+fn bits_of(ids: &[Vec<char>], varying: &[usize], alphabet: f64) -> Vec<bool> {
     const B64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut bits = Vec::new();
     for id in ids {
         let mut own = Vec::new();
-        for c in id.chars() {
+        for &i in varying {
+            let c = id[i];
             let (value, width) = if alphabet == 4.0 {
                 (c.to_digit(16), 4)
             } else if alphabet == 6.0 {
@@ -147,8 +169,8 @@ fn bits_of(ids: &[String], alphabet: f64) -> Vec<bool> {
                 (None, 0)
             };
             if let Some(v) = value {
-                for i in (0..width).rev() {
-                    own.push(v >> i & 1 == 1);
+                for b in (0..width).rev() {
+                    own.push(v >> b & 1 == 1);
                 }
             }
         }
@@ -228,12 +250,24 @@ mod tests {
         assert!(weak.shared_prefix >= 5);
         assert!(weak.bits < 64.0);
 
+        // Hex digits drawn from a-d only (1010-1101): every position varies, but the bits lean
+        // towards 1.
         let biased: Vec<String> = (0..50)
-            .map(|_| "f".repeat(16) + &hex::encode(rand::random::<[u8; 2]>()))
+            .map(|_| {
+                (0..32)
+                    .map(|_| ['a', 'b', 'c', 'd'][usize::from(rand::random::<u8>() % 4)])
+                    .collect()
+            })
             .collect();
         let biased = measure(&biased);
         assert!(biased.monobit_p < 0.001, "{biased:?}");
-        assert!(biased.shared_prefix >= 16);
+        // A constant prefix is not counted as randomness at all.
+        let prefixed: Vec<String> = (0..50)
+            .map(|_| "f".repeat(16) + &hex::encode(rand::random::<[u8; 2]>()))
+            .collect();
+        let prefixed = measure(&prefixed);
+        assert_eq!(prefixed.shared_prefix, 16);
+        assert!(prefixed.bits <= 16.0, "{prefixed:?}");
     }
 
     #[test]
@@ -247,6 +281,42 @@ mod tests {
         let s = measure(&ids);
         assert!(s.monobit_p > 0.001, "{s:?}");
         assert!(s.bits >= 128.0, "{s:?}");
+    }
+
+    #[test]
+    fn uuids_constant_parts_and_long_ids_are_read_for_what_varies() {
+        let uuids: Vec<String> = (0..50)
+            .map(|_| {
+                let mut b = rand::random::<[u8; 16]>();
+                b[6] = (b[6] & 0x0f) | 0x40;
+                b[8] = (b[8] & 0x3f) | 0x80;
+                let h = hex::encode(b);
+                format!(
+                    "{}-{}-{}-{}-{}",
+                    &h[..8],
+                    &h[8..12],
+                    &h[12..16],
+                    &h[16..20],
+                    &h[20..]
+                )
+            })
+            .collect();
+        let s = measure(&uuids);
+        assert_eq!(s.bits, 124.0, "the version digit does not vary: {s:?}");
+        assert!(s.monobit_p > 0.001, "{s:?}");
+        let suffixed: Vec<String> = (0..50)
+            .map(|_| hex::encode(rand::random::<[u8; 8]>()) + &"c".repeat(48))
+            .collect();
+        assert_eq!(
+            measure(&suffixed).bits,
+            64.0,
+            "a constant suffix carries nothing"
+        );
+        let long: Vec<String> = (0..5).map(|_| "x".repeat(20_000)).collect();
+        let started = std::time::Instant::now();
+        let s = measure(&long);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(s.decoded_bits, 0);
     }
 
     #[test]

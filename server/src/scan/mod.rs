@@ -104,11 +104,17 @@ pub async fn run(base: &url::Url, target: &Target, options: &Options) -> Result<
             "no cookie is needed by the probe: the session is not carried in a cookie (or the probe is not protected)".into(),
         ));
     };
-    let set = signed
+    // Set by the sign-in, or (a fixation flaw) already by the sign-in page and kept.
+    let Some(set) = signed
         .answer
         .cookie(&cookie)
+        .or_else(|| signed.page.cookie(&cookie))
         .cloned()
-        .expect("the session cookie came from the sign-in");
+    else {
+        return Err(ScanError::Probe(format!(
+            "the session cookie {cookie} was not set by the sign-in page or the sign-in"
+        )));
+    };
     // An anonymous session the server issued before sign-in (to the sign-in page).
     let anonymous_id = signed.page.cookie(&cookie).map(|c| c.value.clone());
     let mut scan = checks::Scan {
@@ -116,6 +122,7 @@ pub async fn run(base: &url::Url, target: &Target, options: &Options) -> Result<
         target,
         options,
         cookie,
+        same_site: set.same_site.clone(),
         findings: Vec::new(),
         passed: Vec::new(),
         skipped: Vec::new(),

@@ -71,6 +71,7 @@ async fn run(
         .create(&email, &password, Role::User)
         .await
         .map_err(|err| format!("could not create the audit's account: {err}"))?;
+    runs.account(id, Some(&user.id)).await;
     state
         .audit
         .record(
@@ -110,24 +111,28 @@ async fn run(
         progress: Some(bar.clone()),
         ..Options::default()
     };
-    let scan = super::run(origin, &target, &options);
+    // Given up well before the run could be taken for a stopped one.
+    let deadline = std::time::Duration::from_secs(app::ssr::self_audit::RUN_SECS);
+    let scan = tokio::time::timeout(deadline, super::run(origin, &target, &options));
     tokio::pin!(scan);
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     let result = loop {
         tokio::select! {
-            result = &mut scan => break result,
+            result = &mut scan => break result.unwrap_or_else(|_| Err(super::ScanError::Probe(format!("the audit took longer than {} s", deadline.as_secs())))),
             _ = tick.tick() => runs.progress(id, &format!("{} ({}/{})", bar.message(), bar.position(), bar.length().unwrap_or(0))).await,
         }
     };
     // The throwaway account goes, and every session it had with it.
-    remove_account(state, &user).await;
+    if remove_account(state, &user).await {
+        runs.account(id, None).await;
+    }
     let report = result.map_err(|err| err.to_string())?;
     Ok((report.grade, report.text()))
 }
 
-/// Deletes a throwaway account and ends every session it had (audited).
-pub async fn remove_account(state: &ServerState, user: &app::ssr::users::User) {
-    match app::ssr::accounts::delete(state, user).await {
+/// Deletes a throwaway account and ends every session it had (audited); whether it is gone.
+pub async fn remove_account(state: &ServerState, user: &app::ssr::users::User) -> bool {
+    let deleted = match app::ssr::accounts::delete(state, user).await {
         Ok(()) => {
             state
                 .audit
@@ -135,15 +140,18 @@ pub async fn remove_account(state: &ServerState, user: &app::ssr::users::User) {
                     AuditEvent::new(AuditKind::AccountDeleted, Some(&user.id))
                         .reason("the security page's audit ended"),
                 )
-                .await
+                .await;
+            true
         }
         Err(err) => {
-            tracing::error!(message = %err.message, "could not delete the self-audit's account")
+            tracing::error!(message = %err.message, "could not delete the self-audit's account");
+            false
         }
-    }
+    };
     if let Err(err) =
         app::ssr::lifecycle::end_everywhere(state, &user.id, None, EndReason::Revoked).await
     {
         tracing::error!(message = %err.message, "could not end the self-audit's sessions");
     }
+    deleted
 }

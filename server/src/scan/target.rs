@@ -158,17 +158,28 @@ impl Target {
             .ok())
     }
 
-    /// Sends `endpoint` as the signed-in browser `jar` would (same-origin).
+    /// Sends `endpoint` as the signed-in browser `jar` would (same-origin, with the CSRF
+    /// header when one is configured and a token cookie is held, as a double-submit client
+    /// would send it).
     pub async fn call(
         &self,
         client: &mut Client,
         endpoint: &Endpoint,
         jar: &Jar,
     ) -> Result<Answer, ScanError> {
-        let call = Call::new(&endpoint.method, &endpoint.path)
+        let mut call = Call::new(&endpoint.method, &endpoint.path)
             .cookies(jar.header())
             .header("origin", client.origin())
             .header("sec-fetch-site", "same-origin");
+        if let Some(header) = &self.csrf_header {
+            let token = jar.0.iter().find(|(n, _)| {
+                let n = n.to_ascii_lowercase();
+                n == header.to_ascii_lowercase() || n.contains("csrf") || n.contains("xsrf")
+            });
+            if let Some((_, token)) = token {
+                call = call.header(header.to_ascii_lowercase(), token.clone());
+            }
+        }
         Ok(client.send(call).await?)
     }
 
