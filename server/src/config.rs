@@ -160,3 +160,101 @@ impl Config {
             .build()
     }
 }
+
+/// A URL with any password replaced, for messages.
+/// A store URL for logs and error messages: see [`store_url`].
+pub fn redact(url: &str) -> String {
+    store_url(url).shown
+}
+
+/// A store's URL as it may be shown (logs, the security page) and what the security page
+/// grades it by. Only the scheme, host, port and path are kept, and of the query only
+/// `sslmode`: never a user, a password (in the authority or as `?password=`) or any other
+/// parameter.
+pub fn store_url(url: &str) -> app::ssr::posture::StoreUrl {
+    use app::ssr::posture::StoreUrl;
+    if url.starts_with("sqlite:") {
+        return StoreUrl {
+            shown: url.split('?').next().unwrap_or(url).to_owned(),
+            embedded: true,
+            loopback: true,
+            tls: None,
+        };
+    }
+    let Ok(parsed) = url::Url::parse(url) else {
+        return StoreUrl {
+            shown: "(an unreadable URL)".into(),
+            embedded: false,
+            loopback: false,
+            tls: None,
+        };
+    };
+    let host = parsed.host_str().unwrap_or("");
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+        || (host.is_empty() && parsed.scheme().starts_with("postgres"));
+    let sslmode = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "sslmode")
+        .map(|(_, v)| v.into_owned());
+    let mut shown = format!("{}://{host}", parsed.scheme());
+    if let Some(port) = parsed.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    shown.push_str(parsed.path());
+    if let Some(mode) = &sslmode {
+        shown.push_str(&format!("?sslmode={mode}"));
+    }
+    let tls = if parsed.scheme().starts_with("rediss") {
+        Some("tls".to_owned())
+    } else {
+        sslmode
+    };
+    StoreUrl {
+        shown,
+        embedded: false,
+        loopback,
+        tls,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::store_url;
+
+    #[test]
+    fn store_urls_are_shown_without_any_secret() {
+        for (url, shown) in [
+            (
+                "postgres://u:p@db.internal/hallpass?password=x&sslmode=verify-full",
+                "postgres://db.internal/hallpass?sslmode=verify-full",
+            ),
+            (
+                "postgres://db.internal/db?user=u&password=s3cret",
+                "postgres://db.internal/db",
+            ),
+            ("redis://:pass@cache:6380", "redis://cache:6380"),
+            (
+                "rediss://user:pa@ss@cache.internal",
+                "rediss://cache.internal",
+            ),
+            (
+                "sqlite://data/hallpass.db?mode=rwc",
+                "sqlite://data/hallpass.db",
+            ),
+        ] {
+            assert_eq!(store_url(url).shown, shown, "{url}");
+        }
+        assert!(store_url("postgres://u:p@localhost/db").loopback);
+        assert!(
+            store_url("postgres://u:p@db.internal/db?application_name=sslmode=verify-full")
+                .tls
+                .is_none()
+        );
+        assert_eq!(store_url("rediss://cache").tls.as_deref(), Some("tls"));
+    }
+}
