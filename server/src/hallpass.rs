@@ -322,8 +322,14 @@ impl Hallpass {
             let metrics = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!("metrics on http://{}/metrics", metrics.local_addr()?);
             let router = metrics::router(self.state.clone(), self.metrics_token.clone());
+            // With the same connection bounds as the app (timeouts, the cap, HTTP/1 only): a
+            // scraper's address is private, but nothing on it should be able to hold it open.
+            let timeouts = self.timeouts;
             tokio::spawn(async move {
-                if let Err(err) = axum::serve(metrics, router).await {
+                let stopped =
+                    crate::transport::serve(metrics, router, timeouts, std::future::pending())
+                        .await;
+                if let Err(err) = stopped {
                     tracing::error!(%err, "metrics endpoint stopped");
                 }
             });

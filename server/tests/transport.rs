@@ -87,3 +87,28 @@ async fn a_client_that_stops_reading_gives_its_place_back() {
     let read = tokio::time::timeout(Duration::from_secs(20), reader.read_to_end(&mut sink)).await;
     assert!(read.is_ok(), "the greedy connection was closed");
 }
+
+#[test]
+fn the_metrics_listener_is_bounded_like_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = common::served::Served::start(
+        dir.path(),
+        &[
+            ("HALLPASS_METRICS_ADDR", "127.0.0.1:0"),
+            ("HALLPASS_HEADER_TIMEOUT_SECS", "1"),
+        ],
+    );
+    let port = served.port_after("metrics on http://");
+    let mut silent = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 16];
+    let read = std::io::Read::read(&mut silent, &mut buf);
+    assert!(
+        matches!(read, Ok(0)),
+        "the silent connection was not closed: {read:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod certs;
+pub mod served;
 pub mod throwaway;
 
 use app::model::Role;
