@@ -1,6 +1,6 @@
 //! Hostile input over real HTTP: arbitrary form bodies, cookies and headers never get a 5xx
 //! (and never a panic); the server answers 4xx with a message and keeps working.
-mod common;
+use crate::common;
 
 use common::{StoreKind, TestServer, ADMIN_EMAIL, USER_EMAIL};
 use proptest::{

@@ -1,7 +1,7 @@
 //! What a connection may do before any Hallpass rule runs, tried as a greedy client would: stay
 //! silent, speak HTTP/2, or stop reading its answers. Each holds a connection place no longer
 //! than the configured timeouts, so a handful of such clients cannot lock everyone out.
-mod common;
+use crate::common;
 
 use common::TestServer;
 use std::time::{Duration, Instant};

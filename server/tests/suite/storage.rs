@@ -1,5 +1,5 @@
 //! What the stores hold: only hashes of session ids.
-mod common;
+use crate::common;
 
 use common::{StoreKind, TestServer, USER_EMAIL};
 use fred::prelude::{Client, ClientLike, Config, KeysInterface};

@@ -1,5 +1,5 @@
 //! Listing and revoking sessions through the API, on both stores.
-mod common;
+use crate::common;
 
 use common::{json, StoreKind, TestServer, ADMIN_EMAIL, USER_EMAIL};
 

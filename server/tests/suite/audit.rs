@@ -2,7 +2,7 @@
 //! key, regenerations and remember-me restores link old and new keys, failed sign-ins name
 //! the account they targeted, a replayed ended cookie is recorded once, and the trail can be
 //! read as a timeline, exported as JSON Lines and printed by the CLI.
-mod common;
+use crate::common;
 
 use common::{
     json, key_of, session_cookie, TestServer, ADMIN_EMAIL, PASSWORD, USER_AGENT, USER_EMAIL,

@@ -1,7 +1,7 @@
 //! Redis or the database stopped mid-traffic: requests that need them fail closed with 503 and
 //! a clear message, nobody gets in, the process stays up, and it recovers by itself when the
 //! store returns. The stores are real throwaway servers, stopped and started again.
-mod common;
+use crate::common;
 
 use common::{
     json,

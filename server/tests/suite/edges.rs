@@ -1,6 +1,6 @@
 //! The HTTP surface's edges: static files answer only reads and name their charset, unknown
 //! pages render under their own CSP nonce, pages refuse other methods with 405.
-mod common;
+use crate::common;
 
 use common::{TestServer, USER_AGENT, USER_EMAIL};
 use reqwest::{header, Method, Response};

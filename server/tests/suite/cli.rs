@@ -1,5 +1,5 @@
 //! `hallpass user add` creates an account that can sign in.
-mod common;
+use crate::common;
 
 use std::{
     io::Write,

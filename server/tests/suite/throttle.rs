@@ -1,6 +1,6 @@
 //! Brute force: failed sign-ins lock the account and then the IP; guessing session ids from
 //! one IP is slowed down without touching valid sessions.
-mod common;
+use crate::common;
 
 use common::{json, redis_url, StoreKind, TestServer, ADMIN_EMAIL, PASSWORD, USER_EMAIL};
 use reqwest::header;

@@ -1,6 +1,6 @@
 //! The policy enforced on every request, on both stores. Time moves by the server's clock,
 //! not by sleeping.
-mod common;
+use crate::common;
 
 use common::{audit_kinds, json, session_cookie, TestServer, ADMIN_EMAIL, PASSWORD, USER_EMAIL};
 use hallpass::session::COOKIE_NAME;

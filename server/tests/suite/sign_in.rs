@@ -1,5 +1,5 @@
 //! Signing in and out over real HTTP, against the SQLite store and the real Redis.
-mod common;
+use crate::common;
 
 use common::{session_cookie, TestServer, ADMIN_EMAIL, PASSWORD, USER_EMAIL};
 use hallpass::session::COOKIE_NAME;

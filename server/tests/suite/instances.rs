@@ -1,5 +1,5 @@
 //! Two server instances sharing Redis and the database.
-mod common;
+use crate::common;
 
 use common::{json, StoreKind, TestServer, USER_EMAIL};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Revocation that sticks: an ended session never comes back, whatever the timing, on both
 //! stores. Each test is an attack that worked before the stores became update-only, the
 //! generations were checked and sign-outs took the remember-me token with them.
-mod common;
+use crate::common;
 
 use app::{model::EndReason, ssr::events::Event};
 use common::{

@@ -2,7 +2,7 @@
 //! certificate renewed in place and plain HTTP only redirecting), `rediss://` to Redis and
 //! `sslmode=verify-full` to PostgreSQL, each against a real server using a certificate this
 //! test makes.
-mod common;
+use crate::common;
 
 use common::{
     certs::Authority,

@@ -1,7 +1,7 @@
 //! Accounts managed from the dashboard: creating them (with a password or a one-time link),
 //! changing roles, disabling, forcing a reset, deleting; each ends what it must, is audited
 //! with who did it, and never leaves the deployment without an enabled admin.
-mod common;
+use crate::common;
 
 use common::{json, session_cookie, TestServer, ADMIN_EMAIL, PASSWORD, USER_EMAIL};
 use serde_json::Value;

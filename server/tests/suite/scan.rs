@@ -1,6 +1,6 @@
 //! `hallpass audit`: each finding is raised exactly when its flaw is present. The targets are
 //! a small axum app with a switch per flaw (a clean one raises nothing), and Hallpass itself.
-mod common;
+use crate::common;
 
 use axum::{
     extract::State,

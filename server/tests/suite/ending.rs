@@ -1,7 +1,7 @@
 //! Every request that finds its session over learns why, at every moment of a sweep: the
 //! reason is recorded before the user's generation moves on (which is when the sessions stop
 //! loading), not as each one is deleted after.
-mod common;
+use crate::common;
 
 use common::{json, TestServer, USER_EMAIL};
 

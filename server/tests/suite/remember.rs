@@ -1,5 +1,5 @@
 //! Remember me: hashed at rest, rotated on use, replay detected as theft.
-mod common;
+use crate::common;
 
 use common::{json, remember_cookie, session_cookie, TestServer, PASSWORD, USER_AGENT, USER_EMAIL};
 use sha2::{Digest, Sha256};

@@ -1,5 +1,5 @@
 //! `/metrics` counts what happened.
-mod common;
+use crate::common;
 
 use common::{StoreKind, TestServer, USER_EMAIL};
 use std::future::IntoFuture;

@@ -1,6 +1,6 @@
 //! Two `hallpass` processes on different ports, sharing Redis and the database: a session made
 //! on one is listed and revoked through the other.
-mod common;
+use crate::common;
 
 use common::{json, redis_url, PASSWORD, USER_AGENT};
 use reqwest::{header, redirect::Policy, Client};

@@ -2,7 +2,7 @@
 //! `SoftPasskey`, the one Kanidm tests with) playing the browser: adding one, signing in with
 //! it alone, stepping up with it, and the answers that must be refused (malformed, replayed,
 //! for another origin, of another user, of a disabled user), which count like wrong passwords.
-mod common;
+use crate::common;
 
 use common::{
     json, session_cookie, user_id, StoreKind, TestServer, ADMIN_EMAIL, PASSWORD, USER_EMAIL,
