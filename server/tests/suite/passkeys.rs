@@ -150,21 +150,12 @@ async fn call_with_attempt(
 }
 
 fn attempt_cookie(res: &Response) -> String {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|line| {
-            let rest = line.strip_prefix(&format!("{ATTEMPT_COOKIE}="))?;
-            assert!(
-                line.contains("HttpOnly")
-                    && line.contains("Secure")
-                    && line.contains("Max-Age=120"),
-                "{line}"
-            );
-            Some(rest.split(';').next().unwrap().to_owned())
-        })
-        .expect("a passkey attempt cookie")
+    let (value, line) = common::set_cookie(res, ATTEMPT_COOKIE).expect("a passkey attempt cookie");
+    assert!(
+        line.contains("HttpOnly") && line.contains("Secure") && line.contains("Max-Age=120"),
+        "{line}"
+    );
+    value
 }
 
 /// Starts a passkey sign-in; the attempt cookie.

@@ -3,22 +3,12 @@
 //! than the configured timeouts, so a handful of such clients cannot lock everyone out.
 use crate::common;
 
-use common::TestServer;
+use common::{until_closed, TestServer};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn host(s: &TestServer) -> String {
     s.base.trim_start_matches("http://").to_owned()
-}
-
-/// Reads until the server closes the connection (bounded); what it sent and how long it took.
-async fn until_closed(stream: &mut tokio::net::TcpStream) -> (Vec<u8>, Duration) {
-    let started = Instant::now();
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut out))
-        .await
-        .expect("the server closes the connection");
-    (out, started.elapsed())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,8 +78,8 @@ async fn a_client_that_stops_reading_gives_its_place_back() {
     assert!(read.is_ok(), "the greedy connection was closed");
 }
 
-#[test]
-fn the_metrics_listener_is_bounded_like_the_app() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_listener_is_bounded_like_the_app() {
     let dir = tempfile::tempdir().unwrap();
     let served = common::served::Served::start(
         dir.path(),
@@ -99,16 +89,10 @@ fn the_metrics_listener_is_bounded_like_the_app() {
         ],
     );
     let port = served.port_after("metrics on http://");
-    let mut silent = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    silent
-        .set_read_timeout(Some(Duration::from_secs(10)))
+    let mut silent = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
         .unwrap();
-    let started = Instant::now();
-    let mut buf = [0u8; 16];
-    let read = std::io::Read::read(&mut silent, &mut buf);
-    assert!(
-        matches!(read, Ok(0)),
-        "the silent connection was not closed: {read:?}"
-    );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    let (sent, took) = until_closed(&mut silent).await;
+    assert!(sent.is_empty());
+    assert!(took < Duration::from_secs(5), "{took:?}");
 }

@@ -378,20 +378,25 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// The session cookie's value and the whole `Set-Cookie` line, if the response sets it.
-pub fn session_cookie(res: &Response) -> Option<(String, String)> {
+/// The value of the cookie `name` and its whole `Set-Cookie` line, if the response sets it.
+pub fn set_cookie(res: &Response, name: &str) -> Option<(String, String)> {
     res.headers()
         .get_all(header::SET_COOKIE)
         .iter()
         .find_map(|v| {
             let line = v.to_str().ok()?.to_owned();
             let value = line
-                .strip_prefix(&format!("{COOKIE_NAME}="))?
+                .strip_prefix(&format!("{name}="))?
                 .split(';')
                 .next()?
                 .to_owned();
             Some((value, line))
         })
+}
+
+/// The session cookie's value and the whole `Set-Cookie` line, if the response sets it.
+pub fn session_cookie(res: &Response) -> Option<(String, String)> {
+    set_cookie(res, COOKIE_NAME)
 }
 
 /// Runs an async test body once per store kind listed, as separate tests named after them.
@@ -442,18 +447,24 @@ pub async fn user_id(s: &TestServer, email: &str) -> String {
 
 /// The remember-me cookie's value and `Set-Cookie` line, if the response sets it.
 pub fn remember_cookie(res: &Response) -> Option<(String, String)> {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .find_map(|v| {
-            let line = v.to_str().ok()?.to_owned();
-            let value = line
-                .strip_prefix("__Host-hallpass-remember=")?
-                .split(';')
-                .next()?
-                .to_owned();
-            Some((value, line))
-        })
+    set_cookie(res, "__Host-hallpass-remember")
+}
+
+/// Reads `stream` until the server closes it (bounded: a server that never does fails the
+/// test); what it sent and how long it took.
+pub async fn until_closed(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+) -> (Vec<u8>, std::time::Duration) {
+    use tokio::io::AsyncReadExt;
+    let started = std::time::Instant::now();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        stream.read_to_end(&mut out),
+    )
+    .await
+    .expect("the server closes the connection");
+    (out, started.elapsed())
 }
 
 /// The JSON body.

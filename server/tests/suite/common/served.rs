@@ -51,6 +51,19 @@ impl Served {
         Served { child, lines }
     }
 
+    /// Starts the binary serving HTTPS with a fresh certificate of `ca` (written into its
+    /// folder), plus `env`.
+    pub fn start_tls(ca: &super::certs::Authority, env: &[(&str, &str)]) -> Self {
+        let (cert, key) = ca.issue().write(ca.dir());
+        let (cert, key) = (cert.display().to_string(), key.display().to_string());
+        let mut all = vec![
+            ("HALLPASS_TLS_CERT", cert.as_str()),
+            ("HALLPASS_TLS_KEY", key.as_str()),
+        ];
+        all.extend_from_slice(env);
+        Self::start(ca.dir(), &all)
+    }
+
     /// Waits for the next line containing `needle` (what follows it on that line).
     pub fn wait_for(&self, needle: &str) -> String {
         loop {
