@@ -130,6 +130,42 @@ impl Default for Policy {
     }
 }
 
+/// The two moments a session ends at, in Unix milliseconds: when it has been idle too long,
+/// and when it has lived too long however active. From [`Policy::deadlines`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadlines {
+    /// The last use plus the idle timeout.
+    pub idle_ms: i64,
+    /// The start plus the absolute lifetime.
+    pub absolute_ms: i64,
+}
+
+impl Deadlines {
+    /// Whether, and why, the session has ended at `now_ms`: the absolute lifetime is checked
+    /// first (it holds however active the session is), then the idle timeout. A session is
+    /// still live at the very deadline and ended one millisecond after.
+    pub fn ended(&self, now_ms: i64) -> Option<crate::model::EndReason> {
+        if now_ms > self.absolute_ms {
+            Some(crate::model::EndReason::Absolute)
+        } else if now_ms > self.idle_ms {
+            Some(crate::model::EndReason::Idle)
+        } else {
+            None
+        }
+    }
+
+    /// Unix seconds at which the idle rule ends the session, never later than the absolute
+    /// deadline (what the countdown and the listings show).
+    pub fn idle_at(&self) -> i64 {
+        self.idle_ms.min(self.absolute_ms).div_euclid(1000)
+    }
+
+    /// Unix seconds at which the absolute lifetime ends the session.
+    pub fn absolute_at(&self) -> i64 {
+        self.absolute_ms.div_euclid(1000)
+    }
+}
+
 /// Upper bounds that keep a typo from disabling a control.
 const MAX_IDLE: i64 = 7 * 86400;
 const MAX_ABSOLUTE: i64 = 30 * 86400;
@@ -148,9 +184,16 @@ impl Policy {
         (self.idle_timeout_secs.saturating_mul(100)).clamp(0, MAX_TOUCH_INTERVAL_MS)
     }
 
-    /// Whether a session last used at `last_seen_ms` has been idle too long at `now_ms`.
-    pub fn idle_expired(&self, last_seen_ms: i64, now_ms: i64) -> bool {
-        now_ms - last_seen_ms > self.idle_timeout_secs.saturating_mul(1000)
+    /// When a session started at `created_at` (Unix seconds) and last used at `last_used_ms`
+    /// (Unix milliseconds) ends under this policy. The one place that arithmetic is written:
+    /// the guard, the store's expiry, the listings, the dry run and the countdown all ask it.
+    pub fn deadlines(&self, created_at: i64, last_used_ms: i64) -> Deadlines {
+        Deadlines {
+            idle_ms: last_used_ms.saturating_add(self.idle_timeout_secs.saturating_mul(1000)),
+            absolute_ms: created_at
+                .saturating_add(self.absolute_timeout_secs)
+                .saturating_mul(1000),
+        }
     }
 
     /// A policy from the API's form fields, checked: every problem is listed. The passkey
@@ -249,6 +292,31 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::EndReason;
+
+    #[test]
+    fn deadlines_end_absolute_first_then_idle() {
+        let policy = Policy {
+            idle_timeout_secs: 60,
+            absolute_timeout_secs: 3600,
+            ..Policy::default()
+        };
+        // Started at 1000 s, last used at 1500 s.
+        let d = policy.deadlines(1000, 1_500_000);
+        assert_eq!(d.idle_ms, 1_560_000);
+        assert_eq!(d.absolute_ms, 4_600_000);
+        assert_eq!(d.ended(1_560_000), None, "live at the very deadline");
+        assert_eq!(d.ended(1_560_001), Some(EndReason::Idle));
+        assert_eq!((d.idle_at(), d.absolute_at()), (1560, 4600));
+        // Used a moment before the absolute deadline: the lifetime still wins.
+        let busy = policy.deadlines(1000, 4_599_000);
+        assert_eq!(busy.ended(4_600_001), Some(EndReason::Absolute));
+        assert_eq!(
+            busy.idle_at(),
+            4600,
+            "never shown past the absolute deadline"
+        );
+    }
 
     #[test]
     fn defaults_are_valid_and_bad_values_are_explained() {

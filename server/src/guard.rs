@@ -5,11 +5,11 @@
 use crate::{assets, reply};
 use app::{
     error::ApiError,
-    model::EndReason,
+    model::{EndReason, SessionKey},
     policy::FingerprintMode,
     ssr::{
         audit::{AuditEvent, AuditKind},
-        auth::{session_key, AuthState, ClientInfo, Principal, SessionEnded, AUTH_KEY},
+        auth::{AuthState, ClientInfo, Principal, SessionEnded, AUTH_KEY},
         context::ServerState,
         cookies::{REMEMBER_COOKIE, SESSION_COOKIE},
         lifecycle::{end_current, end_everywhere, generation, save_auth, start_session},
@@ -225,7 +225,7 @@ async fn verdict(
     let gone = match (sent_id, session.id()) {
         (Some(id), None) => state
             .registry
-            .why_gone(&session_key(&id).to_string())
+            .why_gone(&SessionKey::of(&id))
             .await
             .map_err(app::ssr::context::store_unavailable)?,
         _ => None,
@@ -241,7 +241,7 @@ async fn verdict(
             .audit
             .record_once(
                 AuditEvent::new(AuditKind::EndedSessionUsed, None)
-                    .session(session_key(&id).to_string())
+                    .session(SessionKey::of(&id))
                     .client(client)
                     .reason(reason.code()),
             )
@@ -324,7 +324,7 @@ async fn enforce(
                 .audit
                 .record(
                     AuditEvent::new(AuditKind::FingerprintMismatch, Some(&auth.user_id))
-                        .session(session.id().map(|id| session_key(&id).to_string()))
+                        .session(session.id().map(|id| SessionKey::of(&id)))
                         .client(client)
                         .reason(format!(
                             "log only; bound to {} / {}",

@@ -10,9 +10,9 @@
 //! [`MAX_STREAMS_PER_SESSION`] streams on an instance.
 use app::{
     error::ApiError,
-    model::Role,
+    model::{Role, SessionKey},
     ssr::{
-        auth::{session_key, AuthState, ClientInfo, Principal},
+        auth::{AuthState, ClientInfo, Principal},
         context::ServerState,
         events::Event,
         lifecycle,
@@ -51,26 +51,26 @@ pub fn visible_to(event: &Event, viewer: &AuthState) -> bool {
 
 /// Open streams per session key, on this instance.
 #[derive(Clone, Debug, Default)]
-pub struct Streams(Arc<Mutex<HashMap<String, usize>>>);
+pub struct Streams(Arc<Mutex<HashMap<SessionKey, usize>>>);
 
 /// One open stream; gives its place back when dropped.
 #[derive(Debug)]
 struct Slot {
     streams: Streams,
-    key: String,
+    key: SessionKey,
 }
 
 impl Streams {
-    fn open(&self, key: &str) -> Option<Slot> {
+    fn open(&self, key: &SessionKey) -> Option<Slot> {
         let mut open = self.0.lock().expect("streams lock");
-        let count = open.entry(key.to_owned()).or_default();
+        let count = open.entry(key.clone()).or_default();
         if *count >= MAX_STREAMS_PER_SESSION {
             return None;
         }
         *count += 1;
         Some(Slot {
             streams: self.clone(),
-            key: key.to_owned(),
+            key: key.clone(),
         })
     }
 }
@@ -90,7 +90,7 @@ impl Drop for Slot {
 /// One viewer's stream.
 struct Viewer {
     state: ServerState,
-    key: String,
+    key: SessionKey,
     user_id: String,
     client: ClientInfo,
     events: broadcast::Receiver<Event>,
@@ -182,7 +182,7 @@ pub async fn events(
     ) else {
         return crate::reply::error(true, ApiError::not_signed_in());
     };
-    let key = session_key(&id).to_string();
+    let key = SessionKey::of(&id);
     let Some(slot) = streams.open(&key) else {
         let wait = KEEP_ALIVE.as_secs() as i64;
         return crate::reply::error(

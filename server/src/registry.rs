@@ -1,7 +1,7 @@
 //! [`SessionRegistry`] over the indexed store: list and end sessions by storage key.
 use crate::store::{Backend, Indexed};
 use app::{
-    model::EndReason,
+    model::{EndReason, SessionKey},
     ssr::{
         auth::{AuthState, AUTH_KEY},
         clock::Clock,
@@ -11,7 +11,7 @@ use app::{
 };
 use async_trait::async_trait;
 use std::sync::Arc;
-use tower_sessions::session::{Id, Record};
+use tower_sessions::session::Record;
 
 /// The registry of live sessions.
 #[derive(Clone, Debug)]
@@ -49,34 +49,34 @@ fn auth_of(record: &Record) -> Option<AuthState> {
     serde_json::from_value(record.data.get(AUTH_KEY)?.clone()).ok()
 }
 
-fn with_auth(sessions: Vec<(Id, Record)>) -> Vec<(String, AuthState)> {
+fn with_auth(sessions: Vec<(SessionKey, Record)>) -> Vec<(SessionKey, AuthState)> {
     sessions
         .into_iter()
-        .filter_map(|(id, record)| Some((id.to_string(), auth_of(&record)?)))
+        .filter_map(|(key, record)| Some((key, auth_of(&record)?)))
         .collect()
 }
 
 #[async_trait]
 impl SessionRegistry for Registry {
-    async fn list_user(&self, user_id: &str) -> Result<Vec<(String, AuthState)>, RegistryError> {
+    async fn list_user(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<(SessionKey, AuthState)>, RegistryError> {
         Ok(with_auth(
             self.store.sessions_of(user_id).await.map_err(failed)?,
         ))
     }
 
-    async fn list_all(&self, limit: usize) -> Result<Vec<(String, AuthState)>, RegistryError> {
+    async fn list_all(&self, limit: usize) -> Result<Vec<(SessionKey, AuthState)>, RegistryError> {
         Ok(with_auth(
             self.store.recent_sessions(limit).await.map_err(failed)?,
         ))
     }
 
-    async fn get(&self, key: &str) -> Result<Option<AuthState>, RegistryError> {
-        let Ok(id) = key.parse::<Id>() else {
-            return Ok(None);
-        };
+    async fn get(&self, key: &SessionKey) -> Result<Option<AuthState>, RegistryError> {
         Ok(self
             .store
-            .load_key(&id)
+            .load_key(&key.id())
             .await
             .map_err(failed)?
             .as_ref()
@@ -99,10 +99,7 @@ impl SessionRegistry for Registry {
             .map_err(failed)
     }
 
-    async fn take(&self, user_id: &str, key: &str) -> Result<bool, RegistryError> {
-        let Ok(id) = key.parse::<Id>() else {
-            return Ok(false);
-        };
+    async fn take(&self, user_id: &str, key: &SessionKey) -> Result<bool, RegistryError> {
         // First, as with an end: a straggler that finds the record gone a moment later must
         // know it was replaced, not redeem a remember-me token instead. When an end is
         // recorded already, the session is being ended: it is not taken over by a new id.
@@ -121,13 +118,13 @@ impl SessionRegistry for Registry {
         if !marked {
             return Ok(false);
         }
-        self.store.take(&id).await.map_err(failed)
+        self.store.take(&key.id()).await.map_err(failed)
     }
 
     async fn record_end(
         &self,
         user_id: &str,
-        key: &str,
+        key: &SessionKey,
         reason: EndReason,
     ) -> Result<(), RegistryError> {
         self.store
@@ -147,31 +144,30 @@ impl SessionRegistry for Registry {
     async fn end(
         &self,
         user_id: &str,
-        key: &str,
+        key: &SessionKey,
         reason: EndReason,
     ) -> Result<bool, RegistryError> {
-        let id: Id = key.parse().map_err(failed)?;
         // The reason first: a request that finds the record gone a moment later must already
         // learn that it was ended (and not, say, redeem a remember-me token instead).
         self.record_end(user_id, key, reason).await?;
         let live = self
             .store
-            .take_of(&id, Some(user_id))
+            .take_of(&key.id(), Some(user_id))
             .await
             .map_err(failed)?;
         self.events.publish(Event::SessionEnded {
             user_id: user_id.to_owned(),
-            key: key.to_owned(),
+            key: key.clone(),
             reason,
         });
         Ok(live)
     }
 
-    async fn indexed_keys(&self, user_id: &str) -> Result<Vec<String>, RegistryError> {
+    async fn indexed_keys(&self, user_id: &str) -> Result<Vec<SessionKey>, RegistryError> {
         self.store.index().keys_of(user_id).await.map_err(failed)
     }
 
-    async fn why_gone(&self, key: &str) -> Result<Option<Gone>, RegistryError> {
+    async fn why_gone(&self, key: &SessionKey) -> Result<Option<Gone>, RegistryError> {
         self.store
             .index()
             .why_gone(key, self.clock.now())

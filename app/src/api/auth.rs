@@ -221,7 +221,7 @@ pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
     let client = client_info();
     let hashing = state.hashing.enter().await?;
     // Counted against this session (and, more loosely, its user) only: the account's sign-in lock never applies here.
-    let key = current_key()?.unwrap_or_default();
+    let key = current_key()?.ok_or_else(ApiError::not_signed_in)?;
     let attempt = crate::ssr::attempts::Attempt::Reauth {
         session: &key,
         user: &principal.0.user_id,

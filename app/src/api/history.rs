@@ -56,7 +56,7 @@ async fn timeline_of(
     handle: &str,
     owner: Option<&str>,
 ) -> Result<Timeline, ApiError> {
-    let key = crate::ssr::auth::parse_handle(handle)?;
+    let key = crate::model::SessionKey::from_handle(handle)?;
     let timeline = state
         .audit
         .timeline(&key, owner)

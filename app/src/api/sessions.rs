@@ -25,7 +25,7 @@ pub async fn my_sessions() -> Result<Vec<SessionInfo>, ApiError> {
         .map_err(store_unavailable)?;
     Ok(sessions
         .iter()
-        .map(|(key, auth)| session_info(key, auth, &policy, current.as_deref()))
+        .map(|(key, auth)| session_info(key, auth, &policy, current.as_ref()))
         .collect())
 }
 
@@ -35,6 +35,7 @@ pub async fn revoke_session(handle: String) -> Result<(), ApiError> {
     use crate::{model::EndReason, ssr::context::*};
     let state = server_state()?;
     let principal = require_fresh(&state).await?;
+    let handle = crate::model::SessionKey::from_handle(&handle)?;
     let owner = state
         .registry
         .get(&handle)
@@ -97,7 +98,7 @@ pub async fn admin_sessions() -> Result<Dashboard, ApiError> {
         .map_err(store_unavailable)?;
     let sessions = sessions
         .iter()
-        .map(|(key, auth)| session_info(key, auth, &policy, current.as_deref()))
+        .map(|(key, auth)| session_info(key, auth, &policy, current.as_ref()))
         .collect();
     let activity = state
         .activity
@@ -113,6 +114,7 @@ pub async fn admin_revoke_session(handle: String) -> Result<(), ApiError> {
     use crate::{model::EndReason, ssr::context::*};
     let state = server_state()?;
     let admin = require_fresh_admin(&state).await?;
+    let handle = crate::model::SessionKey::from_handle(&handle)?;
     let Some(owner) = state
         .registry
         .get(&handle)
@@ -231,7 +233,7 @@ pub async fn policy_dry_run(
         super::checked(admin_requires_passkey.as_deref()),
     )
     .map_err(|errors| ApiError::bad_request(errors.join(" ")))?;
-    let now = state.clock.now();
+    let now_ms = state.clock.now_ms();
     let sessions = state
         .registry
         .list_all(DRY_RUN_LIMIT)
@@ -239,10 +241,7 @@ pub async fn policy_dry_run(
         .map_err(store_unavailable)?;
     let would_end = sessions
         .iter()
-        .filter(|(_, a)| {
-            now - a.created_at > policy.absolute_timeout_secs
-                || now - a.last_seen > policy.idle_timeout_secs
-        })
+        .filter(|(_, a)| a.timed_out(&policy, now_ms).is_some())
         .count();
     Ok(DryRun {
         would_end,

@@ -54,7 +54,7 @@ fn open_stream(
     current: std::rc::Rc<std::cell::RefCell<Option<web_sys::EventSource>>>,
     alive: std::rc::Rc<std::cell::Cell<bool>>,
 ) {
-    use crate::model::LiveEvent;
+    use crate::model::Event;
     use leptos::task::spawn_local;
     use wasm_bindgen::{closure::Closure, JsCast};
 
@@ -69,11 +69,11 @@ fn open_stream(
             let Some(text) = msg.data().as_string() else {
                 return;
             };
-            let Ok(event) = serde_json::from_str::<LiveEvent>(&text) else {
+            let Ok(event) = serde_json::from_str::<Event>(&text) else {
                 return;
             };
             tick.update(|t| *t += 1);
-            if event.kind == "session_ended" {
+            if matches!(event, Event::SessionEnded { .. }) {
                 spawn_local(async {
                     check_own_session().await;
                 });

@@ -129,7 +129,7 @@ pub fn AdminPage() -> impl IntoView {
                                     <thead><tr><th>"User"</th><th>"Device"</th><th>"IP"</th><th>"Signed in with"</th><th>"Started"</th><th>"Last active"</th><th></th></tr></thead>
                                     <tbody>
                                         {rows.into_iter().map(|s| {
-                                            let handle = s.handle.clone();
+                                            let handle = s.handle.to_string();
                                             let email = s.email.clone();
                                             view! {
                                                 <tr data-email=s.email.clone()>

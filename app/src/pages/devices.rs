@@ -60,7 +60,7 @@ pub fn DevicesPage() -> impl IntoView {
                         Ok(list) => view! {
                             <ul class="devices" data-testid="devices">
                                 {list.into_iter().rev().map(|s| {
-                                    let handle = s.handle.clone();
+                                    let handle = s.handle.to_string();
                                     view! {
                                         <li class="device" data-current=s.current.to_string()>
                                             <div>

@@ -42,7 +42,7 @@ pub enum Attempt<'a> {
     /// Re-authenticating the live session with storage key `session` of `user`.
     Reauth {
         /// The session's storage key.
-        session: &'a str,
+        session: &'a crate::model::SessionKey,
         /// Its user (a looser counter: fresh sessions from a stolen remember-me token must
         /// not each bring fresh guesses).
         user: &'a str,
@@ -165,7 +165,7 @@ pub async fn failed(
         event = event.target(target);
     }
     if let Attempt::Reauth { session, .. } = attempt {
-        event = event.session(session.to_owned());
+        event = event.session(session.clone());
     }
     state.audit.record(event).await;
 }

@@ -7,12 +7,8 @@
 //! key it replaced (`from_session`) and the new one, and every end the key it ended. Following
 //! `from_session` back and forth gives a session's story from sign-in to end
 //! ([`Audit::timeline`]).
-use super::{
-    auth::{key_tag, ClientInfo},
-    clock::Clock,
-    metrics::Metrics,
-};
-use crate::model::{AuditRecord, Timeline};
+use super::{auth::ClientInfo, clock::Clock, metrics::Metrics};
+use crate::model::{AuditRecord, SessionKey, Timeline};
 use sqlx::{AnyPool, Row};
 use std::{
     collections::HashSet,
@@ -83,9 +79,9 @@ pub struct AuditEvent<'a> {
     /// The user concerned.
     pub user_id: Option<&'a str>,
     /// The session's storage key.
-    pub session_key: Option<String>,
+    pub session_key: Option<SessionKey>,
     /// For a regeneration: the storage key it replaced.
-    pub from_session: Option<String>,
+    pub from_session: Option<SessionKey>,
     /// For a failed sign-in: the account it targeted (see [`AuditEvent::target`]).
     pub target: Option<String>,
     /// The client, if the event came from a request.
@@ -109,13 +105,13 @@ impl<'a> AuditEvent<'a> {
     }
 
     /// With the session's storage key.
-    pub fn session(mut self, key: impl Into<Option<String>>) -> Self {
+    pub fn session(mut self, key: impl Into<Option<SessionKey>>) -> Self {
         self.session_key = key.into();
         self
     }
 
     /// With the storage key a regeneration replaced.
-    pub fn from_session(mut self, key: impl Into<Option<String>>) -> Self {
+    pub fn from_session(mut self, key: impl Into<Option<SessionKey>>) -> Self {
         self.from_session = key.into();
         self
     }
@@ -180,7 +176,7 @@ impl Audit {
         let marker = format!(
             "{}|{}|{}",
             event.kind.as_str(),
-            event.session_key.as_deref().unwrap_or(""),
+            event.session_key.as_ref().map_or("", SessionKey::as_str),
             event.reason.as_deref().unwrap_or("")
         );
         {
@@ -198,7 +194,7 @@ impl Audit {
     }
 
     async fn insert(&self, event: &AuditEvent<'_>, once: bool) -> Result<(), sqlx::Error> {
-        let tag = event.session_key.as_deref().map(key_tag);
+        let tag = event.session_key.as_ref().map(SessionKey::tag);
         let sql = if once {
             "INSERT INTO audit_events (id, at_ms, user_id, session_tag, ip, user_agent, kind, reason, session_key, from_session, target) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING"
@@ -215,8 +211,8 @@ impl Audit {
             .bind(event.client.map(|c| c.user_agent.clone()))
             .bind(event.kind.as_str())
             .bind(event.reason.as_deref())
-            .bind(event.session_key.as_deref())
-            .bind(event.from_session.as_deref())
+            .bind(event.session_key.as_ref().map(SessionKey::as_str))
+            .bind(event.from_session.as_ref().map(SessionKey::as_str))
             .bind(event.target.as_deref())
             .execute(&self.pool)
             .await?
@@ -262,10 +258,14 @@ impl Audit {
     /// The story of the session stored under `key`: every event of it and of the sessions it
     /// was regenerated from or into, oldest first, and the user's other sessions active in
     /// that span. With `owner`, only that user's events (a user asking about their own).
-    pub async fn timeline(&self, key: &str, owner: Option<&str>) -> Result<Timeline, sqlx::Error> {
+    pub async fn timeline(
+        &self,
+        key: &SessionKey,
+        owner: Option<&str>,
+    ) -> Result<Timeline, sqlx::Error> {
         const MAX_KEYS: usize = 64;
         const MAX_EVENTS_PER_KEY: usize = 500;
-        let mut keys = vec![key.to_owned()];
+        let mut keys = vec![key.to_string()];
         let mut events: Vec<AuditRecord> = Vec::new();
         let mut next = 0;
         while next < keys.len() && keys.len() <= MAX_KEYS {

@@ -2,11 +2,10 @@
 use super::users::User;
 use crate::{
     model::{AuthMethod, CurrentUser, Role},
-    policy::Policy,
+    policy::{Deadlines, Policy},
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tower_sessions::session::Id;
 
 /// The session key under which [`AuthState`] is stored.
 pub const AUTH_KEY: &str = "auth";
@@ -97,17 +96,16 @@ impl AuthState {
         self.last_seen_ms.max(self.last_seen.saturating_mul(1000))
     }
 
-    /// Whether the policy's clock has run out on this session at `now_ms`, and which one: the
-    /// absolute lifetime first, then the idle timeout. The one place either is decided (the
-    /// guard on every request, the live stream between events).
+    /// When this session ends under `policy` (see [`Policy::deadlines`]).
+    pub fn deadlines(&self, policy: &Policy) -> Deadlines {
+        policy.deadlines(self.created_at, self.last_used_ms())
+    }
+
+    /// Whether the policy's clock has run out on this session at `now_ms`, and which one
+    /// (see [`Deadlines::ended`]): what the guard asks on every request, the live stream
+    /// between events and the dry run for every session.
     pub fn timed_out(&self, policy: &Policy, now_ms: i64) -> Option<crate::model::EndReason> {
-        if now_ms.div_euclid(1000) - self.created_at > policy.absolute_timeout_secs {
-            Some(crate::model::EndReason::Absolute)
-        } else if policy.idle_expired(self.last_used_ms(), now_ms) {
-            Some(crate::model::EndReason::Idle)
-        } else {
-            None
-        }
+        self.deadlines(policy).ended(now_ms)
     }
 
     /// Records a request at `now_ms`.
@@ -124,15 +122,15 @@ impl AuthState {
 
     /// What `/api/me` shows of this session under `policy` at `now`.
     pub fn me(&self, policy: &Policy, now: i64) -> CurrentUser {
-        let absolute_expires_at = self.created_at + policy.absolute_timeout_secs;
+        let deadlines = self.deadlines(policy);
         CurrentUser {
             user_id: self.user_id.clone(),
             email: self.email.clone(),
             role: self.role,
             authenticated_at: self.authenticated_at,
             session_started_at: self.created_at,
-            idle_expires_at: (self.last_seen + policy.idle_timeout_secs).min(absolute_expires_at),
-            absolute_expires_at,
+            idle_expires_at: deadlines.idle_at(),
+            absolute_expires_at: deadlines.absolute_at(),
             server_now: now,
             remembered: self.remembered,
             auth_method: self.method(),
@@ -202,33 +200,4 @@ mod tests {
         );
         assert_eq!(client("203.0.113.9").throttle_address(), "203.0.113.9");
     }
-}
-
-/// The key a session id is stored under: SHA-256(id) truncated to the 128 bits an [`Id`]
-/// holds. Stores, indexes, logs and the audit trail only ever see this.
-pub fn session_key(id: &Id) -> Id {
-    let digest = Sha256::digest(id.0.to_le_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    Id(i128::from_le_bytes(bytes))
-}
-
-/// A session's storage key as the dashboards send it back (its `handle`): 400 unless it is
-/// one.
-pub fn parse_handle(handle: &str) -> Result<String, crate::error::ApiError> {
-    handle
-        .parse::<Id>()
-        .map(|id| id.to_string())
-        .map_err(|_| crate::error::ApiError::bad_request("That is not a session handle."))
-}
-
-/// A short, non-reversible tag for a session: the first 12 characters of its storage key,
-/// what logs and audit records carry.
-pub fn session_tag(id: &Id) -> String {
-    key_tag(&session_key(id).to_string())
-}
-
-/// The tag of a storage key (see [`session_tag`]).
-pub fn key_tag(key: &str) -> String {
-    key.chars().take(12).collect()
 }

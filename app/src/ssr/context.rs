@@ -1,7 +1,7 @@
 //! How server functions reach the server's shared state and the current request.
 use super::{
     audit::Audit,
-    auth::{session_key, ClientInfo, Principal, SessionEnded},
+    auth::{ClientInfo, Principal, SessionEnded},
     clock::Clock,
     events::EventBus,
     policy_store::PolicyStore,
@@ -107,8 +107,8 @@ pub fn request_headers() -> Result<http::HeaderMap, ApiError> {
 }
 
 /// The storage key of the current session, if it has one yet.
-pub fn current_key() -> Result<Option<String>, ApiError> {
-    Ok(session()?.id().map(|id| session_key(&id).to_string()))
+pub fn current_key() -> Result<Option<crate::model::SessionKey>, ApiError> {
+    Ok(session()?.id().map(|id| crate::model::SessionKey::of(&id)))
 }
 
 /// The signed-in user of the current request, if any.

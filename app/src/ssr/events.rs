@@ -1,30 +1,7 @@
 //! Things one server instance tells the others (and the browsers watching): policy changes and
 //! session ends. In process with the embedded store; through Redis pub/sub with Redis.
-use crate::model::EndReason;
-use serde::{Deserialize, Serialize};
+pub use crate::model::Event;
 use tokio::sync::broadcast;
-
-/// A change every instance must hear about.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Event {
-    /// The policy was saved: reload it.
-    PolicyChanged,
-    /// A session started (or its id was regenerated).
-    SessionStarted {
-        /// The session's owner.
-        user_id: String,
-    },
-    /// A session ended (`key` is its storage key, never the cookie id).
-    SessionEnded {
-        /// The session's owner.
-        user_id: String,
-        /// The session's storage key.
-        key: String,
-        /// Why.
-        reason: EndReason,
-    },
-}
 
 /// Publishes events to every instance, this one included.
 pub trait EventBus: Send + Sync + std::fmt::Debug {

@@ -1,6 +1,9 @@
 //! Turning stored sessions into [`SessionInfo`] rows.
 use super::auth::AuthState;
-use crate::{model::SessionInfo, policy::Policy};
+use crate::{
+    model::{SessionInfo, SessionKey},
+    policy::Policy,
+};
 
 /// Browser, OS and device class from a User-Agent (woothee).
 pub fn describe_agent(user_agent: &str) -> (String, String, String) {
@@ -34,22 +37,22 @@ pub fn describe_agent(user_agent: &str) -> (String, String, String) {
 
 /// A listing row for the session stored under `key`.
 pub fn session_info(
-    key: &str,
+    key: &SessionKey,
     auth: &AuthState,
     policy: &Policy,
-    current: Option<&str>,
+    current: Option<&SessionKey>,
 ) -> SessionInfo {
     let (browser, os, device) = describe_agent(&auth.user_agent);
-    let absolute_expires_at = auth.created_at + policy.absolute_timeout_secs;
+    let deadlines = auth.deadlines(policy);
     SessionInfo {
-        handle: key.to_owned(),
+        handle: key.clone(),
         user_id: auth.user_id.clone(),
         email: auth.email.clone(),
         role: auth.role,
         created_at: auth.created_at,
         last_seen: auth.last_seen,
-        idle_expires_at: (auth.last_seen + policy.idle_timeout_secs).min(absolute_expires_at),
-        absolute_expires_at,
+        idle_expires_at: deadlines.idle_at(),
+        absolute_expires_at: deadlines.absolute_at(),
         ip: auth.ip.clone(),
         browser,
         os,

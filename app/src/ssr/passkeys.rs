@@ -179,7 +179,7 @@ impl Passkeys {
     /// verification, so it can later sign in without an e-mail.
     pub async fn start_registration(
         &self,
-        bound_to: &str,
+        bound_to: &crate::model::SessionKey,
         user_id: &str,
         email: &str,
         now: i64,
@@ -199,8 +199,14 @@ impl Passkeys {
             selection.resident_key = Some(ResidentKeyRequirement::Required);
             selection.require_resident_key = true;
         }
-        self.put(bound_to, Purpose::Register, Some(user_id), &state, now)
-            .await?;
+        self.put(
+            bound_to.as_str(),
+            Purpose::Register,
+            Some(user_id),
+            &state,
+            now,
+        )
+        .await?;
         Ok(ccr)
     }
 
@@ -208,7 +214,7 @@ impl Passkeys {
     /// bound to `bound_to`.
     pub async fn finish_registration(
         &self,
-        bound_to: &str,
+        bound_to: &crate::model::SessionKey,
         user_id: &str,
         name: &str,
         answer: &str,
@@ -218,7 +224,7 @@ impl Passkeys {
         let answer: RegisterPublicKeyCredential =
             serde_json::from_str(answer).map_err(|_| PasskeyError::Malformed)?;
         let state: PasskeyRegistration = self
-            .take(bound_to, Purpose::Register, Some(user_id), now)
+            .take(bound_to.as_str(), Purpose::Register, Some(user_id), now)
             .await?;
         let passkey = webauthn
             .finish_passkey_registration(&answer, &state)
@@ -327,7 +333,7 @@ impl Passkeys {
     /// `bound_to`. A user without passkeys gets [`PasskeyError::UnknownCredential`].
     pub async fn start_reauth(
         &self,
-        bound_to: &str,
+        bound_to: &crate::model::SessionKey,
         user_id: &str,
         now: i64,
     ) -> Result<RequestChallengeResponse, PasskeyError> {
@@ -344,15 +350,21 @@ impl Passkeys {
         let (rcr, state) = webauthn
             .start_passkey_authentication(&keys)
             .map_err(PasskeyError::Rejected)?;
-        self.put(bound_to, Purpose::Reauth, Some(user_id), &state, now)
-            .await?;
+        self.put(
+            bound_to.as_str(),
+            Purpose::Reauth,
+            Some(user_id),
+            &state,
+            now,
+        )
+        .await?;
         Ok(rcr)
     }
 
     /// Finishes a re-authentication of `user_id` on the session `bound_to`.
     pub async fn finish_reauth(
         &self,
-        bound_to: &str,
+        bound_to: &crate::model::SessionKey,
         user_id: &str,
         answer: &str,
         now: i64,
@@ -361,7 +373,7 @@ impl Passkeys {
         let answer: PublicKeyCredential =
             serde_json::from_str(answer).map_err(|_| PasskeyError::Malformed)?;
         let state: PasskeyAuthentication = self
-            .take(bound_to, Purpose::Reauth, Some(user_id), now)
+            .take(bound_to.as_str(), Purpose::Reauth, Some(user_id), now)
             .await?;
         let result = webauthn
             .finish_passkey_authentication(&answer, &state)

@@ -1,6 +1,6 @@
 //! The live sessions of each user, as the server functions see them.
 use super::auth::AuthState;
-use crate::model::EndReason;
+use crate::model::{EndReason, SessionKey};
 use async_trait::async_trait;
 
 /// A store failure behind the registry.
@@ -85,19 +85,20 @@ impl Gone {
 #[async_trait]
 pub trait SessionRegistry: Send + Sync + std::fmt::Debug {
     /// The user's live sessions (storage key and state), least recently used first.
-    async fn list_user(&self, user_id: &str) -> Result<Vec<(String, AuthState)>, RegistryError>;
+    async fn list_user(&self, user_id: &str)
+        -> Result<Vec<(SessionKey, AuthState)>, RegistryError>;
 
     /// The most recently active live sessions of everyone, at most `limit`.
-    async fn list_all(&self, limit: usize) -> Result<Vec<(String, AuthState)>, RegistryError>;
+    async fn list_all(&self, limit: usize) -> Result<Vec<(SessionKey, AuthState)>, RegistryError>;
 
     /// One session's state, if it is live.
-    async fn get(&self, key: &str) -> Result<Option<AuthState>, RegistryError>;
+    async fn get(&self, key: &SessionKey) -> Result<Option<AuthState>, RegistryError>;
 
     /// How many sessions were active at or after `since` (Unix seconds).
     async fn count_active(&self, since: i64) -> Result<i64, RegistryError>;
 
     /// Storage keys of the user's live sessions, least recently used first.
-    async fn sessions_of(&self, user_id: &str) -> Result<Vec<String>, RegistryError> {
+    async fn sessions_of(&self, user_id: &str) -> Result<Vec<SessionKey>, RegistryError> {
         Ok(self
             .list_user(user_id)
             .await?
@@ -116,28 +117,32 @@ pub trait SessionRegistry: Send + Sync + std::fmt::Debug {
     /// Deletes a session of `user_id` that is being replaced by a regenerated id, recording
     /// it as [`Gone::Regenerated`] first (unless an end was recorded already: the stronger
     /// word stands); whether it was still there.
-    async fn take(&self, user_id: &str, key: &str) -> Result<bool, RegistryError>;
+    async fn take(&self, user_id: &str, key: &SessionKey) -> Result<bool, RegistryError>;
 
     /// Every storage key indexed under the user, live or not (a session outdated by its
     /// generation still has its key here, so a sweep can record why it ended).
-    async fn indexed_keys(&self, user_id: &str) -> Result<Vec<String>, RegistryError>;
+    async fn indexed_keys(&self, user_id: &str) -> Result<Vec<SessionKey>, RegistryError>;
 
     /// Ends one session: remembers why (first, so a request that finds it gone knows), deletes
     /// it, tells every instance. Whether it was still stored.
-    async fn end(&self, user_id: &str, key: &str, reason: EndReason)
-        -> Result<bool, RegistryError>;
+    async fn end(
+        &self,
+        user_id: &str,
+        key: &SessionKey,
+        reason: EndReason,
+    ) -> Result<bool, RegistryError>;
 
     /// Records why a session is about to end, without ending it yet (a sweep records every
     /// reason before the generation moves on, then ends the sessions one by one).
     async fn record_end(
         &self,
         user_id: &str,
-        key: &str,
+        key: &SessionKey,
         reason: EndReason,
     ) -> Result<(), RegistryError>;
 
     /// Why an id no longer names a live session, if that was recorded recently.
-    async fn why_gone(&self, key: &str) -> Result<Option<Gone>, RegistryError>;
+    async fn why_gone(&self, key: &SessionKey) -> Result<Option<Gone>, RegistryError>;
 
     /// Ends every session of the user except `keep` (every key in the user's index, so a
     /// session outdated by its generation is recorded as ended too); returns how many were
@@ -145,12 +150,12 @@ pub trait SessionRegistry: Send + Sync + std::fmt::Debug {
     async fn end_all(
         &self,
         user_id: &str,
-        keep: Option<&str>,
+        keep: Option<&SessionKey>,
         reason: EndReason,
     ) -> Result<usize, RegistryError> {
         let mut ended = 0;
         for key in self.indexed_keys(user_id).await? {
-            if Some(key.as_str()) != keep && self.end(user_id, &key, reason).await? {
+            if Some(&key) != keep && self.end(user_id, &key, reason).await? {
                 ended += 1;
             }
         }

@@ -177,24 +177,32 @@ impl RememberTokens {
 
     /// Records that the token with this selector last started (or was issued with) the
     /// session stored under `key`, so the next session it starts names it in the audit trail.
-    pub async fn bind(&self, selector: &str, key: &str) -> Result<(), sqlx::Error> {
+    pub async fn bind(
+        &self,
+        selector: &str,
+        key: &crate::model::SessionKey,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE remember_tokens SET session_key = $2 WHERE selector = $1")
             .bind(selector)
-            .bind(key)
+            .bind(key.as_str())
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
     /// The session the token with this selector last started, if known.
-    pub async fn bound_session(&self, selector: &str) -> Result<Option<String>, sqlx::Error> {
+    pub async fn bound_session(
+        &self,
+        selector: &str,
+    ) -> Result<Option<crate::model::SessionKey>, sqlx::Error> {
         Ok(sqlx::query_scalar::<_, Option<String>>(
             "SELECT session_key FROM remember_tokens WHERE selector = $1",
         )
         .bind(selector)
         .fetch_optional(&self.pool)
         .await?
-        .flatten())
+        .flatten()
+        .and_then(|key| key.parse().ok()))
     }
 
     /// Whose token this selector names, if it exists.

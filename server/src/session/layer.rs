@@ -4,10 +4,8 @@ use super::SESSION_COOKIE;
 use crate::{reply, store::Store};
 use app::{
     error::ApiError,
-    ssr::{
-        auth::session_key,
-        registry::{Gone, SessionGone, SessionRegistry},
-    },
+    model::SessionKey,
+    ssr::registry::{Gone, SessionGone, SessionRegistry},
 };
 use axum::response::{IntoResponse, Redirect};
 use axum::{
@@ -68,12 +66,11 @@ pub async fn manage(State(sessions): State<Sessions>, mut req: Request, next: Ne
         Err(err) if SessionGone::is(&err) => {
             // Ended (revoked, signed out, outdated) while this request was in flight: the
             // request is answered as any later one would be, and nothing is written back.
-            let key = session
-                .id()
-                .or(id)
-                .map(|id| session_key(&id).to_string())
-                .unwrap_or_default();
-            let gone = match sessions.registry.why_gone(&key).await {
+            let gone = match session.id().or(id).map(|id| SessionKey::of(&id)) {
+                Some(key) => sessions.registry.why_gone(&key).await,
+                None => Ok(None),
+            };
+            let gone = match gone {
                 Ok(gone) => gone,
                 Err(err) => {
                     tracing::error!(%err, "session store failed while saving");

@@ -1,5 +1,5 @@
 //! Session ids hashed at rest: a dump of Redis or of the database holds no cookie values.
-use app::ssr::auth::session_key as storage_key;
+use app::model::storage_id as storage_key;
 use async_trait::async_trait;
 use tower_sessions::{
     session::{Id, Record},

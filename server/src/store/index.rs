@@ -2,7 +2,7 @@
 //! sets scored by last activity) or in SQL tables. Signing a user out everywhere reads one
 //! user's entries, never the whole store.
 use super::Namespace;
-use app::ssr::registry::Gone;
+use app::{model::SessionKey, ssr::registry::Gone};
 use fred::{
     prelude::{Expiration, KeysInterface, Pool, SortedSetsInterface},
     types::{sorted_sets::Ordering, SetOptions},
@@ -43,19 +43,24 @@ impl SessionIndex {
     /// Adds a new session of `user_id`, last used at `last_seen_ms` (milliseconds: the
     /// session limit evicts the least recently used one even among sign-ins in the same
     /// second).
-    pub async fn add(&self, key: &str, user_id: &str, last_seen_ms: i64) -> IndexResult<()> {
+    pub async fn add(&self, key: &SessionKey, user_id: &str, last_seen_ms: i64) -> IndexResult<()> {
         self.write(key, user_id, last_seen_ms, false).await
     }
 
     /// Moves an indexed session's last use to `last_seen_ms`; never adds an entry back (a
     /// session ended between its write-back and this stays unindexed).
-    pub async fn touch(&self, key: &str, user_id: &str, last_seen_ms: i64) -> IndexResult<()> {
+    pub async fn touch(
+        &self,
+        key: &SessionKey,
+        user_id: &str,
+        last_seen_ms: i64,
+    ) -> IndexResult<()> {
         self.write(key, user_id, last_seen_ms, true).await
     }
 
     async fn write(
         &self,
-        key: &str,
+        key: &SessionKey,
         user_id: &str,
         last_seen: i64,
         existing: bool,
@@ -63,7 +68,7 @@ impl SessionIndex {
         let only_existing = existing.then_some(SetOptions::XX);
         match self {
             SessionIndex::Redis(pool, ns) => {
-                let score = (last_seen as f64, key.to_owned());
+                let score = (last_seen as f64, key.to_string());
                 let set = ns.user_set(user_id);
                 let _: () = pool
                     .zadd(
@@ -95,7 +100,7 @@ impl SessionIndex {
             SessionIndex::Sql(db) if existing => {
                 sqlx::query("UPDATE session_index SET last_seen = $1 WHERE skey = $2")
                     .bind(last_seen)
-                    .bind(key)
+                    .bind(key.as_str())
                     .execute(db)
                     .await
                     .map_err(err)?;
@@ -105,7 +110,7 @@ impl SessionIndex {
                     "INSERT INTO session_index (skey, user_id, last_seen) VALUES ($1, $2, $3) \
                      ON CONFLICT (skey) DO UPDATE SET last_seen = excluded.last_seen, user_id = excluded.user_id",
                 )
-                .bind(key)
+                .bind(key.as_str())
                 .bind(user_id)
                 .bind(last_seen)
                 .execute(db)
@@ -117,61 +122,92 @@ impl SessionIndex {
     }
 
     /// Removes a session of `user_id`: from the user's set, then from the global index.
-    pub async fn remove(&self, key: &str, user_id: &str) -> IndexResult<()> {
+    pub async fn remove(&self, key: &SessionKey, user_id: &str) -> IndexResult<()> {
+        self.remove_entry(key.as_str(), user_id).await
+    }
+
+    async fn remove_entry(&self, entry: &str, user_id: &str) -> IndexResult<()> {
         if let SessionIndex::Redis(pool, ns) = self {
             let _: () = pool
-                .zrem(ns.user_set(user_id), key.to_owned())
+                .zrem(ns.user_set(user_id), entry.to_owned())
                 .await
                 .map_err(err)?;
         }
-        self.forget(key).await
+        self.forget_entry(entry).await
     }
 
     /// The user's session keys, least recently active first.
-    pub async fn keys_of(&self, user_id: &str) -> IndexResult<Vec<String>> {
-        match self {
+    pub async fn keys_of(&self, user_id: &str) -> IndexResult<Vec<SessionKey>> {
+        let entries: Vec<String> = match self {
             SessionIndex::Redis(pool, ns) => pool
                 .zrange(ns.user_set(user_id), 0, -1, None, false, None, false)
                 .await
-                .map_err(err),
+                .map_err(err)?,
             SessionIndex::Sql(db) => sqlx::query_scalar(
                 "SELECT skey FROM session_index WHERE user_id = $1 ORDER BY last_seen ASC",
             )
             .bind(user_id)
             .fetch_all(db)
             .await
-            .map_err(err),
-        }
+            .map_err(err)?,
+        };
+        self.keys(entries, Some(user_id)).await
     }
 
     /// The most recently active session keys of everyone, newest first.
-    pub async fn recent_keys(&self, limit: usize) -> IndexResult<Vec<String>> {
+    pub async fn recent_keys(&self, limit: usize) -> IndexResult<Vec<SessionKey>> {
         let limit = limit.max(1);
-        match self {
+        let entries: Vec<String> = match self {
             SessionIndex::Redis(pool, ns) => pool
                 .zrange(ns.live_set(), 0, limit as i64 - 1, None, true, None, false)
                 .await
-                .map_err(err),
+                .map_err(err)?,
             SessionIndex::Sql(db) => sqlx::query_scalar(
                 "SELECT skey FROM session_index ORDER BY last_seen DESC LIMIT $1",
             )
             .bind(limit as i64)
             .fetch_all(db)
             .await
-            .map_err(err),
+            .map_err(err)?,
+        };
+        self.keys(entries, None).await
+    }
+
+    /// Index entries as keys, in order; an entry that is not a key (nothing of ours writes
+    /// one) is dropped from the index on the way.
+    async fn keys(
+        &self,
+        entries: Vec<String>,
+        user_id: Option<&str>,
+    ) -> IndexResult<Vec<SessionKey>> {
+        let mut keys = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match entry.parse() {
+                Ok(key) => keys.push(key),
+                Err(_) => match user_id {
+                    Some(user_id) => self.remove_entry(&entry, user_id).await?,
+                    None => self.forget_entry(&entry).await?,
+                },
+            }
         }
+        Ok(keys)
     }
 
     /// Drops a key from the global index (the SQL table is both indexes; in Redis the user's
     /// entry is pruned when that user's sessions are listed).
-    pub async fn forget(&self, key: &str) -> IndexResult<()> {
+    pub async fn forget(&self, key: &SessionKey) -> IndexResult<()> {
+        self.forget_entry(key.as_str()).await
+    }
+
+    async fn forget_entry(&self, entry: &str) -> IndexResult<()> {
         match self {
-            SessionIndex::Redis(pool, ns) => {
-                pool.zrem(ns.live_set(), key.to_owned()).await.map_err(err)
-            }
+            SessionIndex::Redis(pool, ns) => pool
+                .zrem(ns.live_set(), entry.to_owned())
+                .await
+                .map_err(err),
             SessionIndex::Sql(db) => {
                 sqlx::query("DELETE FROM session_index WHERE skey = $1")
-                    .bind(key)
+                    .bind(entry)
                     .execute(db)
                     .await
                     .map_err(err)?;
@@ -279,7 +315,7 @@ impl SessionIndex {
     /// was written.
     pub async fn record_end(
         &self,
-        key: &str,
+        key: &SessionKey,
         user_id: &str,
         gone: Gone,
         now: i64,
@@ -294,7 +330,7 @@ impl SessionIndex {
                 };
                 let set: Option<String> = pool
                     .set(
-                        ns.ended_key(key),
+                        ns.ended_key(key.as_str()),
                         format!("{}@{now}", gone.code()),
                         Some(Expiration::EX(keep)),
                         (!overwrite).then_some(SetOptions::NX),
@@ -314,7 +350,7 @@ impl SessionIndex {
                     "INSERT INTO session_ends (skey, user_id, reason, ended_at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (skey) {conflict}"
                 ))
-                .bind(key)
+                .bind(key.as_str())
                 .bind(user_id)
                 .bind(gone.code())
                 .bind(now)
@@ -334,10 +370,11 @@ impl SessionIndex {
 
     /// Why an id stopped naming a live session, if that was recorded recently enough (`now`
     /// in Unix seconds: a regeneration is forgotten after [`Gone::REGENERATED_SECS`]).
-    pub async fn why_gone(&self, key: &str, now: i64) -> IndexResult<Option<Gone>> {
+    pub async fn why_gone(&self, key: &SessionKey, now: i64) -> IndexResult<Option<Gone>> {
         let recorded: Option<(String, i64)> = match self {
             SessionIndex::Redis(pool, ns) => {
-                let value: Option<String> = pool.get(ns.ended_key(key)).await.map_err(err)?;
+                let value: Option<String> =
+                    pool.get(ns.ended_key(key.as_str())).await.map_err(err)?;
                 value.map(|v| match v.split_once('@') {
                     Some((code, at)) => (code.to_owned(), at.parse().unwrap_or(now)),
                     None => (v, now),
@@ -345,7 +382,7 @@ impl SessionIndex {
             }
             SessionIndex::Sql(db) => {
                 sqlx::query("SELECT reason, ended_at FROM session_ends WHERE skey = $1")
-                    .bind(key)
+                    .bind(key.as_str())
                     .fetch_optional(db)
                     .await
                     .map_err(err)?

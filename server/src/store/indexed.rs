@@ -1,7 +1,10 @@
 //! A store that keeps the per-user [`SessionIndex`] in step with the records it saves and
 //! deletes.
 use super::{owner, Backend, SessionIndex};
-use app::ssr::events::{Event, EventBus};
+use app::{
+    model::SessionKey,
+    ssr::events::{Event, EventBus},
+};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tower_sessions::{
@@ -52,12 +55,15 @@ impl Indexed<Backend> {
 
     /// The user's live sessions, least recently active first, as (key, record); stale index
     /// entries (records the store already expired) are pruned on the way.
-    pub async fn sessions_of(&self, user_id: &str) -> session_store::Result<Vec<(Id, Record)>> {
+    pub async fn sessions_of(
+        &self,
+        user_id: &str,
+    ) -> session_store::Result<Vec<(SessionKey, Record)>> {
         let keys = self.index.keys_of(user_id).await.map_err(backend)?;
         let mut live = Vec::new();
         for (key, record) in self.load_keys(keys).await? {
             match record {
-                Some((id, record)) => live.push((id, record)),
+                Some(record) => live.push((key, record)),
                 None => self.index.remove(&key, user_id).await.map_err(backend)?,
             }
         }
@@ -66,12 +72,15 @@ impl Indexed<Backend> {
 
     /// The most recently active live sessions of everyone, newest first; stale global index
     /// entries are pruned on the way.
-    pub async fn recent_sessions(&self, limit: usize) -> session_store::Result<Vec<(Id, Record)>> {
+    pub async fn recent_sessions(
+        &self,
+        limit: usize,
+    ) -> session_store::Result<Vec<(SessionKey, Record)>> {
         let keys = self.index.recent_keys(limit).await.map_err(backend)?;
         let mut live = Vec::new();
         for (key, record) in self.load_keys(keys).await? {
             match record {
-                Some((id, record)) => live.push((id, record)),
+                Some(record) => live.push((key, record)),
                 None => self.index.forget(&key).await.map_err(backend)?,
             }
         }
@@ -79,22 +88,16 @@ impl Indexed<Backend> {
     }
 
     /// Loads the records of index keys in batches (one round trip per [`LOAD_BATCH`] on
-    /// Redis), keeping their order; a key that does not parse reads as gone.
+    /// Redis), keeping their order.
     async fn load_keys(
         &self,
-        keys: Vec<String>,
-    ) -> session_store::Result<Vec<(String, Option<(Id, Record)>)>> {
+        keys: Vec<SessionKey>,
+    ) -> session_store::Result<Vec<(SessionKey, Option<Record>)>> {
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(LOAD_BATCH) {
-            let ids: Vec<Id> = chunk.iter().filter_map(|k| k.parse().ok()).collect();
-            let mut records = ids.iter().copied().zip(self.inner.load_many(&ids).await?);
-            for key in chunk {
-                let record = match key.parse::<Id>() {
-                    Ok(_) => records.next().and_then(|(id, r)| r.map(|r| (id, r))),
-                    Err(_) => None,
-                };
-                out.push((key.clone(), record));
-            }
+            let ids: Vec<Id> = chunk.iter().map(SessionKey::id).collect();
+            let records = self.inner.load_many(&ids).await?;
+            out.extend(chunk.iter().cloned().zip(records));
         }
         Ok(out)
     }
@@ -110,9 +113,10 @@ impl Indexed<Backend> {
     /// gone, outdated by its generation) and its index entries; whether it was there.
     pub async fn take_of(&self, id: &Id, user_id: Option<&str>) -> session_store::Result<bool> {
         let taken = self.inner.take(id).await?;
+        let key = SessionKey::stored(id);
         match user_id {
-            Some(user) => self.index.remove(&id.to_string(), user).await,
-            None => self.index.forget(&id.to_string()).await,
+            Some(user) => self.index.remove(&key, user).await,
+            None => self.index.forget(&key).await,
         }
         .map_err(backend)?;
         Ok(taken)
@@ -129,7 +133,7 @@ impl SessionStore for Indexed<Backend> {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         self.inner.create(record).await?;
         if let Some(owner) = owner(record) {
-            let key = record.id.to_string();
+            let key = SessionKey::stored(&record.id);
             if let Err(err) = self
                 .index
                 .add(&key, &owner.user_id, owner.last_seen_ms)
@@ -150,7 +154,11 @@ impl SessionStore for Indexed<Backend> {
         self.inner.save(record).await?;
         if let Some(owner) = owner(record) {
             self.index
-                .touch(&record.id.to_string(), &owner.user_id, owner.last_seen_ms)
+                .touch(
+                    &SessionKey::stored(&record.id),
+                    &owner.user_id,
+                    owner.last_seen_ms,
+                )
                 .await
                 .map_err(backend)?;
         }

@@ -67,7 +67,7 @@ on_every_store!(
             .registry
             .record_end(
                 me["user_id"].as_str().unwrap(),
-                &common::key_of(&laptop),
+                &common::session_key_of(&laptop),
                 app::model::EndReason::Revoked,
             )
             .await

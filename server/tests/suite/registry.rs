@@ -224,7 +224,7 @@ async fn listings_and_revocations_cross_instances() {
     let heard = tokio::time::timeout(std::time::Duration::from_secs(5), async {
         loop {
             if let Ok(app::ssr::events::Event::SessionEnded { key, .. }) = events.recv().await {
-                if key == target {
+                if key.as_str() == target {
                     break;
                 }
             }

@@ -5,8 +5,8 @@ use crate::common;
 
 use app::{model::EndReason, ssr::events::Event};
 use common::{
-    json, key_of, remember_cookie, remembered, session_cookie, user_id, StoreKind, TestServer,
-    ADMIN_EMAIL, PASSWORD, USER_AGENT, USER_EMAIL,
+    json, key_of, remember_cookie, remembered, session_cookie, session_key_of, user_id, StoreKind,
+    TestServer, ADMIN_EMAIL, PASSWORD, USER_AGENT, USER_EMAIL,
 };
 use hallpass::session::COOKIE_NAME;
 use reqwest::header;
@@ -255,7 +255,7 @@ on_every_store!(
         s.hallpass
             .state()
             .registry
-            .end(&id, &key_of(&laptop), EndReason::Revoked)
+            .end(&id, &session_key_of(&laptop), EndReason::Revoked)
             .await
             .unwrap();
         assert_eq!(common::remember_tokens(&s, USER_EMAIL).await, 1);
@@ -390,7 +390,7 @@ on_every_store!(
             next,
             Event::SessionEnded {
                 user_id: user_id(&s, USER_EMAIL).await,
-                key: key_of(&cookie),
+                key: session_key_of(&cookie),
                 reason: EndReason::Logout,
             },
             "published once per session start, and the end follows"
@@ -692,7 +692,7 @@ on_every_store!(
         s.hallpass
             .state()
             .registry
-            .end(&id, &key_of(&a), EndReason::Revoked)
+            .end(&id, &session_key_of(&a), EndReason::Revoked)
             .await
             .unwrap();
         let err = app::ssr::lifecycle::regenerate(s.hallpass.state(), &session, &auth)

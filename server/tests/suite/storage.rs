@@ -8,7 +8,7 @@ use tower_sessions::session::Id;
 
 fn storage_key(cookie: &str) -> (Id, Id) {
     let id = Id::from_str(cookie).expect("cookie is an id");
-    (id, app::ssr::auth::session_key(&id))
+    (id, app::model::storage_id(&id))
 }
 
 #[tokio::test]

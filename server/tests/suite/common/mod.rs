@@ -610,8 +610,13 @@ impl HeldRequest {
     }
 }
 
-/// The storage key of a session cookie (what listings and revocations name it by).
-pub fn key_of(cookie: &str) -> String {
+/// The storage key of a session cookie (what the registry and events name it by).
+pub fn session_key_of(cookie: &str) -> app::model::SessionKey {
     let id: tower_sessions::session::Id = cookie.parse().expect("a session id");
-    app::ssr::auth::session_key(&id).to_string()
+    app::model::SessionKey::of(&id)
+}
+
+/// The storage key of a session cookie as the API writes it (a listing's `handle`).
+pub fn key_of(cookie: &str) -> String {
+    session_key_of(cookie).to_string()
 }

@@ -1,6 +1,14 @@
 //! Types that cross the wire between server functions and pages.
 use serde::{Deserialize, Serialize};
 
+mod event;
+mod key;
+
+pub use event::Event;
+#[cfg(feature = "ssr")]
+pub use key::storage_id;
+pub use key::{NotAKey, SessionKey};
+
 /// What a user may do. Admins manage other people's sessions and the policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -416,7 +424,7 @@ mod tests {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
     /// Opaque name for revoking it: the hash of the id, never the cookie value.
-    pub handle: String,
+    pub handle: SessionKey,
     /// Owner.
     pub user_id: String,
     /// Owner's email.
@@ -458,22 +466,6 @@ pub struct DryRun {
     pub would_end: usize,
     /// Live sessions examined.
     pub total: usize,
-}
-
-/// An event on the live stream (`/api/events`), as the browser reads it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LiveEvent {
-    /// `session_started`, `session_ended` or `policy_changed`.
-    pub kind: String,
-    /// Whose session.
-    #[serde(default)]
-    pub user_id: Option<String>,
-    /// Which session (its handle).
-    #[serde(default)]
-    pub key: Option<String>,
-    /// Why it ended.
-    #[serde(default)]
-    pub reason: Option<EndReason>,
 }
 
 /// A sample of the number of active sessions.
