@@ -16,8 +16,9 @@ use app::{
 use fred::prelude::ClientLike;
 use futures::{stream, StreamExt};
 use hallpass::{
+    redis_conn::Namespace,
     registry::Registry,
-    store::{Backend, HashedIds, Indexed, Namespace, SessionIndex},
+    store::{Backend, EndedSessions, HashedIds, Indexed, SessionIndex},
 };
 use std::{collections::HashMap, sync::Arc, time::Instant};
 use tower_sessions::{
@@ -82,11 +83,17 @@ async fn main() -> anyhow::Result<()> {
     let events = Arc::new(LocalBus::default());
     let indexed = Indexed::new(
         Backend::redis(pool.clone(), namespace.clone()),
-        SessionIndex::Redis(pool.clone(), namespace),
+        SessionIndex::Redis(pool.clone(), namespace.clone()),
         events.clone(),
     );
     let store = Arc::new(HashedIds::new(indexed.clone()));
-    let registry = Registry::new(indexed, events, Clock::default(), 3600);
+    let registry = Registry::new(
+        indexed,
+        EndedSessions::Redis(pool.clone(), namespace),
+        events,
+        Clock::default(),
+        3600,
+    );
 
     let before = used_memory(&pool).await;
     let now = Clock::default().now();

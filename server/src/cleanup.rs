@@ -38,6 +38,8 @@ pub struct Cleanup {
     pub state: ServerState,
     /// The session store.
     pub store: Arc<Store>,
+    /// Why sessions ended.
+    pub ended: crate::store::EndedSessions,
     /// How long ended-session reasons are kept (seconds).
     pub history_secs: i64,
     /// How long audit events are kept (days).
@@ -55,11 +57,11 @@ impl Cleanup {
             Backend::Sql(sql) => sql.delete_expired(now).await?,
             Backend::Redis(_) => 0,
         };
-        let (index_entries, history) = indexed
+        let index_entries = indexed
             .index()
-            .prune(now_ms, policy.idle_timeout_secs, self.history_secs)
-            .await
-            .map_err(anyhow::Error::msg)?;
+            .prune(now_ms, policy.idle_timeout_secs)
+            .await?;
+        let history = self.ended.prune(now, self.history_secs).await?;
         let remember_tokens = self
             .state
             .remember

@@ -71,9 +71,10 @@ pub async fn audit_log(config: &Config, since: Since, user: Option<&str>) -> any
     use app::ssr::{
         audit::{json_lines, Account, Audit, AuditQuery},
         clock::Clock,
+        database::open as connect,
         devices::Devices,
         metrics::Metrics,
-        users::{connect, Users},
+        users::Users,
     };
     use std::io::Write;
     let pool = connect(&config.database_url).await?;
@@ -179,9 +180,10 @@ pub async fn reset_passkeys(config: &Config, email: &str) -> anyhow::Result<()> 
     use app::ssr::{
         audit::{Audit, AuditEvent, AuditKind},
         clock::Clock,
+        database::open as connect,
         metrics::Metrics,
         passkeys::Passkeys,
-        users::{connect, normalize_email, Users},
+        users::{normalize_email, Users},
     };
     let pool = connect(&config.database_url).await?;
     let users = Users::new(pool.clone());

@@ -1,6 +1,6 @@
 //! The event bus across instances: Redis pub/sub on the `{namespace}:events` channel. Each
 //! instance re-delivers what it hears to its own subscribers.
-use crate::store::Namespace;
+use crate::redis_conn::Namespace;
 use app::ssr::events::{Event, EventBus, LocalBus};
 use fred::prelude::{ClientLike, EventInterface, Pool, PubsubInterface};
 use std::sync::Arc;

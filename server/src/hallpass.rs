@@ -12,8 +12,9 @@ use crate::{
 };
 use crate::{
     events::RedisBus,
+    redis_conn::Namespace,
     registry::Registry,
-    store::{Indexed, Namespace, SessionIndex},
+    store::{EndedSessions, Indexed, SessionIndex},
     throttle::RedisThrottle,
 };
 use anyhow::Context as _;
@@ -29,7 +30,7 @@ use app::{
         policy_store::PolicyStore,
         remember::RememberTokens,
         throttle::{LocalThrottle, Throttle},
-        users::{self, Users},
+        users::Users,
     },
     App,
 };
@@ -92,15 +93,16 @@ impl Hallpass {
                 "HALLPASS_METRICS_TOKEN must be at least 16 characters"
             );
         }
-        let db = users::connect(&config.database_url)
+        let db = app::ssr::database::open(&config.database_url)
             .await
             .with_context(|| format!("opening the database at {}", redact(&config.database_url)))?;
         let users = Users::new(db.clone());
         bootstrap::first_admin(&users, config).await?;
         let clock = Clock::default();
-        let (backend, index, events, throttle): (
+        let (backend, index, ended, events, throttle): (
             Backend,
             SessionIndex,
+            EndedSessions,
             Arc<dyn EventBus>,
             Arc<dyn Throttle>,
         ) = match (config.redis(), &config.redis_url) {
@@ -116,6 +118,7 @@ impl Hallpass {
                 (
                     Backend::redis(pool.clone(), namespace.clone()),
                     SessionIndex::Redis(pool.clone(), namespace.clone()),
+                    EndedSessions::Redis(pool.clone(), namespace.clone()),
                     bus,
                     Arc::new(RedisThrottle::new(pool, namespace)),
                 )
@@ -123,6 +126,7 @@ impl Hallpass {
             _ => (
                 Backend::sql(db.clone()),
                 SessionIndex::Sql(db.clone()),
+                EndedSessions::Sql(db.clone()),
                 Arc::new(LocalBus::default()),
                 Arc::new(LocalThrottle::default()),
             ),
@@ -139,6 +143,7 @@ impl Hallpass {
             remember: RememberTokens::new(db.clone()),
             registry: Arc::new(Registry::new(
                 indexed.clone(),
+                ended.clone(),
                 events.clone(),
                 clock.clone(),
                 config.history_secs,
@@ -179,6 +184,7 @@ impl Hallpass {
         let cleanup = crate::cleanup::Cleanup {
             state: state.clone(),
             store: store.clone(),
+            ended,
             history_secs: config.history_secs,
             audit_retention_days: config.audit_retention_days.max(1),
         };

@@ -51,7 +51,7 @@ async fn add_user(
     email: String,
     role: app::model::Role,
 ) -> anyhow::Result<()> {
-    let users = app::ssr::users::Users::new(app::ssr::users::connect(&config.database_url).await?);
+    let users = app::ssr::users::Users::new(app::ssr::database::open(&config.database_url).await?);
     let mut password = String::new();
     std::io::stdin().read_line(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']);

@@ -1,12 +1,12 @@
 //! [`SessionRegistry`] over the indexed store: list and end sessions by storage key.
-use crate::store::{Backend, Indexed};
+use crate::store::{failed, Backend, EndedSessions, Indexed, StoreResult};
 use app::{
     model::{EndReason, SessionKey},
     ssr::{
         auth::{AuthState, AUTH_KEY},
         clock::Clock,
         events::{Event, EventBus},
-        registry::{Gone, RegistryError, SessionRegistry},
+        registry::{Gone, SessionRegistry},
     },
 };
 use async_trait::async_trait;
@@ -17,6 +17,7 @@ use tower_sessions::session::Record;
 #[derive(Clone, Debug)]
 pub struct Registry {
     store: Indexed<Backend>,
+    ended: EndedSessions,
     events: Arc<dyn EventBus>,
     clock: Clock,
     /// How long the reason a session ended is kept.
@@ -24,25 +25,23 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A registry over `store` (the indexed store, keyed by storage keys) that remembers why
-    /// sessions ended for `history_secs`.
+    /// A registry over `store` (the indexed store, keyed by storage keys) that remembers in
+    /// `ended` why sessions ended, for `history_secs`.
     pub fn new(
         store: Indexed<Backend>,
+        ended: EndedSessions,
         events: Arc<dyn EventBus>,
         clock: Clock,
         history_secs: i64,
     ) -> Self {
         Self {
             store,
+            ended,
             events,
             clock,
             history_secs,
         }
     }
-}
-
-fn failed(err: impl std::fmt::Display) -> RegistryError {
-    RegistryError(err.to_string())
 }
 
 fn auth_of(record: &Record) -> Option<AuthState> {
@@ -58,22 +57,19 @@ fn with_auth(sessions: Vec<(SessionKey, Record)>) -> Vec<(SessionKey, AuthState)
 
 #[async_trait]
 impl SessionRegistry for Registry {
-    async fn list_user(
-        &self,
-        user_id: &str,
-    ) -> Result<Vec<(SessionKey, AuthState)>, RegistryError> {
+    async fn list_user(&self, user_id: &str) -> StoreResult<Vec<(SessionKey, AuthState)>> {
         Ok(with_auth(
             self.store.sessions_of(user_id).await.map_err(failed)?,
         ))
     }
 
-    async fn list_all(&self, limit: usize) -> Result<Vec<(SessionKey, AuthState)>, RegistryError> {
+    async fn list_all(&self, limit: usize) -> StoreResult<Vec<(SessionKey, AuthState)>> {
         Ok(with_auth(
             self.store.recent_sessions(limit).await.map_err(failed)?,
         ))
     }
 
-    async fn get(&self, key: &SessionKey) -> Result<Option<AuthState>, RegistryError> {
+    async fn get(&self, key: &SessionKey) -> StoreResult<Option<AuthState>> {
         Ok(self
             .store
             .load_key(&key.id())
@@ -83,29 +79,24 @@ impl SessionRegistry for Registry {
             .and_then(auth_of))
     }
 
-    async fn count_active(&self, since: i64) -> Result<i64, RegistryError> {
-        self.store.index().count_since(since).await.map_err(failed)
+    async fn count_active(&self, since: i64) -> StoreResult<i64> {
+        self.store.index().count_since(since).await
     }
 
-    async fn generation(&self, user_id: &str) -> Result<i64, RegistryError> {
-        self.store.index().generation(user_id).await.map_err(failed)
+    async fn generation(&self, user_id: &str) -> StoreResult<i64> {
+        self.store.index().generation(user_id).await
     }
 
-    async fn bump_generation(&self, user_id: &str) -> Result<i64, RegistryError> {
-        self.store
-            .index()
-            .bump_generation(user_id)
-            .await
-            .map_err(failed)
+    async fn bump_generation(&self, user_id: &str) -> StoreResult<i64> {
+        self.store.index().bump_generation(user_id).await
     }
 
-    async fn take(&self, user_id: &str, key: &SessionKey) -> Result<bool, RegistryError> {
+    async fn take(&self, user_id: &str, key: &SessionKey) -> StoreResult<bool> {
         // First, as with an end: a straggler that finds the record gone a moment later must
         // know it was replaced, not redeem a remember-me token instead. When an end is
         // recorded already, the session is being ended: it is not taken over by a new id.
         let marked = self
-            .store
-            .index()
+            .ended
             .record_end(
                 key,
                 user_id,
@@ -113,8 +104,7 @@ impl SessionRegistry for Registry {
                 self.clock.now(),
                 self.history_secs,
             )
-            .await
-            .map_err(failed)?;
+            .await?;
         if !marked {
             return Ok(false);
         }
@@ -126,9 +116,8 @@ impl SessionRegistry for Registry {
         user_id: &str,
         key: &SessionKey,
         reason: EndReason,
-    ) -> Result<(), RegistryError> {
-        self.store
-            .index()
+    ) -> StoreResult<()> {
+        self.ended
             .record_end(
                 key,
                 user_id,
@@ -138,15 +127,9 @@ impl SessionRegistry for Registry {
             )
             .await
             .map(|_| ())
-            .map_err(failed)
     }
 
-    async fn end(
-        &self,
-        user_id: &str,
-        key: &SessionKey,
-        reason: EndReason,
-    ) -> Result<bool, RegistryError> {
+    async fn end(&self, user_id: &str, key: &SessionKey, reason: EndReason) -> StoreResult<bool> {
         // The reason first: a request that finds the record gone a moment later must already
         // learn that it was ended (and not, say, redeem a remember-me token instead).
         self.record_end(user_id, key, reason).await?;
@@ -163,15 +146,11 @@ impl SessionRegistry for Registry {
         Ok(live)
     }
 
-    async fn indexed_keys(&self, user_id: &str) -> Result<Vec<SessionKey>, RegistryError> {
-        self.store.index().keys_of(user_id).await.map_err(failed)
+    async fn indexed_keys(&self, user_id: &str) -> StoreResult<Vec<SessionKey>> {
+        self.store.index().keys_of(user_id).await
     }
 
-    async fn why_gone(&self, key: &SessionKey) -> Result<Option<Gone>, RegistryError> {
-        self.store
-            .index()
-            .why_gone(key, self.clock.now())
-            .await
-            .map_err(failed)
+    async fn why_gone(&self, key: &SessionKey) -> StoreResult<Option<Gone>> {
+        self.ended.why_gone(key, self.clock.now()).await
     }
 }

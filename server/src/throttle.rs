@@ -1,8 +1,9 @@
 //! [`Throttle`] counters in Redis, shared by every instance: guesses spread over several
 //! servers behind a load balancer count once. One Lua script per failure keeps the count, the
 //! forgetting and the lock atomic; the lock rule is the same as the in-memory counters'.
-use crate::store::Namespace;
-use app::ssr::throttle::{Throttle, ThrottleError, FORGET_AFTER_SECS, MAX_LOCK_SECS};
+use crate::redis_conn::Namespace;
+use crate::store::{failed, StoreResult};
+use app::ssr::throttle::{Throttle, FORGET_AFTER_SECS, MAX_LOCK_SECS};
 use async_trait::async_trait;
 use fred::prelude::{HashesInterface, KeysInterface, LuaInterface, Pool};
 
@@ -79,22 +80,18 @@ impl RedisThrottle {
     }
 }
 
-fn err(e: impl std::fmt::Display) -> ThrottleError {
-    ThrottleError(e.to_string())
-}
-
 #[async_trait]
 impl Throttle for RedisThrottle {
-    async fn locked_for(&self, key: &str, now: i64) -> Result<Option<i64>, ThrottleError> {
+    async fn locked_for(&self, key: &str, now: i64) -> StoreResult<Option<i64>> {
         let until: Option<i64> = self
             .pool
             .hget(self.namespace.throttle_key(key), "until")
             .await
-            .map_err(err)?;
+            .map_err(failed)?;
         Ok(until.filter(|u| *u > now).map(|u| u - now))
     }
 
-    async fn fail(&self, key: &str, now: i64, free: u32) -> Result<Option<i64>, ThrottleError> {
+    async fn fail(&self, key: &str, now: i64, free: u32) -> StoreResult<Option<i64>> {
         let lock: i64 = self
             .pool
             .eval(
@@ -103,11 +100,11 @@ impl Throttle for RedisThrottle {
                 vec![now, i64::from(free), FORGET_AFTER_SECS, MAX_LOCK_SECS],
             )
             .await
-            .map_err(err)?;
+            .map_err(failed)?;
         Ok((lock > 0).then_some(lock))
     }
 
-    async fn reserve(&self, key: &str, now: i64, free: u32) -> Result<Option<i64>, ThrottleError> {
+    async fn reserve(&self, key: &str, now: i64, free: u32) -> StoreResult<Option<i64>> {
         let wait: i64 = self
             .pool
             .eval(
@@ -116,16 +113,11 @@ impl Throttle for RedisThrottle {
                 vec![now, i64::from(free), FORGET_AFTER_SECS, MAX_LOCK_SECS],
             )
             .await
-            .map_err(err)?;
+            .map_err(failed)?;
         Ok((wait > 0).then_some(wait))
     }
 
-    async fn confirm_failure(
-        &self,
-        key: &str,
-        now: i64,
-        free: u32,
-    ) -> Result<Option<i64>, ThrottleError> {
+    async fn confirm_failure(&self, key: &str, now: i64, free: u32) -> StoreResult<Option<i64>> {
         let lock: i64 = self
             .pool
             .eval(
@@ -134,11 +126,11 @@ impl Throttle for RedisThrottle {
                 vec![now, i64::from(free), MAX_LOCK_SECS],
             )
             .await
-            .map_err(err)?;
+            .map_err(failed)?;
         Ok((lock > 0).then_some(lock))
     }
 
-    async fn refund(&self, key: &str, free: u32) -> Result<(), ThrottleError> {
+    async fn refund(&self, key: &str, free: u32) -> StoreResult<()> {
         let _: i64 = self
             .pool
             .eval(
@@ -147,14 +139,14 @@ impl Throttle for RedisThrottle {
                 vec![i64::from(free)],
             )
             .await
-            .map_err(err)?;
+            .map_err(failed)?;
         Ok(())
     }
 
-    async fn reset(&self, key: &str) -> Result<(), ThrottleError> {
+    async fn reset(&self, key: &str) -> StoreResult<()> {
         self.pool
             .del::<(), _>(self.namespace.throttle_key(key))
             .await
-            .map_err(err)
+            .map_err(failed)
     }
 }

@@ -1,5 +1,5 @@
 //! Active-session counts over the last hours, for the admin chart.
-use super::registry::{RegistryError, SessionRegistry};
+use super::{registry::SessionRegistry, store_error::StoreResult};
 use crate::{model::ActivitySample, policy::Policy};
 use std::{
     collections::VecDeque,
@@ -23,7 +23,7 @@ impl Activity {
         registry: &dyn SessionRegistry,
         policy: &Policy,
         now: i64,
-    ) -> Result<ActivitySample, RegistryError> {
+    ) -> StoreResult<ActivitySample> {
         let sample = ActivitySample {
             at: now,
             active: registry
@@ -44,7 +44,7 @@ impl Activity {
         registry: &dyn SessionRegistry,
         policy: &Policy,
         now: i64,
-    ) -> Result<Vec<ActivitySample>, RegistryError> {
+    ) -> StoreResult<Vec<ActivitySample>> {
         let active = registry
             .count_active(now - policy.idle_timeout_secs)
             .await?;

@@ -1,12 +1,7 @@
 //! The live sessions of each user, as the server functions see them.
-use super::auth::AuthState;
+use super::{auth::AuthState, store_error::StoreResult};
 use crate::model::{EndReason, SessionKey};
 use async_trait::async_trait;
-
-/// A store failure behind the registry.
-#[derive(Debug, thiserror::Error)]
-#[error("session registry: {0}")]
-pub struct RegistryError(pub String);
 
 /// A session that was ended (deleted, or outdated by its user's generation) while a request
 /// that had loaded it was in flight: the stores' update-only `save` fails with it. It travels
@@ -85,20 +80,19 @@ impl Gone {
 #[async_trait]
 pub trait SessionRegistry: Send + Sync + std::fmt::Debug {
     /// The user's live sessions (storage key and state), least recently used first.
-    async fn list_user(&self, user_id: &str)
-        -> Result<Vec<(SessionKey, AuthState)>, RegistryError>;
+    async fn list_user(&self, user_id: &str) -> StoreResult<Vec<(SessionKey, AuthState)>>;
 
     /// The most recently active live sessions of everyone, at most `limit`.
-    async fn list_all(&self, limit: usize) -> Result<Vec<(SessionKey, AuthState)>, RegistryError>;
+    async fn list_all(&self, limit: usize) -> StoreResult<Vec<(SessionKey, AuthState)>>;
 
     /// One session's state, if it is live.
-    async fn get(&self, key: &SessionKey) -> Result<Option<AuthState>, RegistryError>;
+    async fn get(&self, key: &SessionKey) -> StoreResult<Option<AuthState>>;
 
     /// How many sessions were active at or after `since` (Unix seconds).
-    async fn count_active(&self, since: i64) -> Result<i64, RegistryError>;
+    async fn count_active(&self, since: i64) -> StoreResult<i64>;
 
     /// Storage keys of the user's live sessions, least recently used first.
-    async fn sessions_of(&self, user_id: &str) -> Result<Vec<SessionKey>, RegistryError> {
+    async fn sessions_of(&self, user_id: &str) -> StoreResult<Vec<SessionKey>> {
         Ok(self
             .list_user(user_id)
             .await?
@@ -108,29 +102,24 @@ pub trait SessionRegistry: Send + Sync + std::fmt::Debug {
     }
 
     /// The user's session generation: sessions issued under an older one are over.
-    async fn generation(&self, user_id: &str) -> Result<i64, RegistryError>;
+    async fn generation(&self, user_id: &str) -> StoreResult<i64>;
 
     /// Moves the user's generation on (every session issued before is over from its next
     /// request, on every instance); returns the new one.
-    async fn bump_generation(&self, user_id: &str) -> Result<i64, RegistryError>;
+    async fn bump_generation(&self, user_id: &str) -> StoreResult<i64>;
 
     /// Deletes a session of `user_id` that is being replaced by a regenerated id, recording
     /// it as [`Gone::Regenerated`] first (unless an end was recorded already: the stronger
     /// word stands); whether it was still there.
-    async fn take(&self, user_id: &str, key: &SessionKey) -> Result<bool, RegistryError>;
+    async fn take(&self, user_id: &str, key: &SessionKey) -> StoreResult<bool>;
 
     /// Every storage key indexed under the user, live or not (a session outdated by its
     /// generation still has its key here, so a sweep can record why it ended).
-    async fn indexed_keys(&self, user_id: &str) -> Result<Vec<SessionKey>, RegistryError>;
+    async fn indexed_keys(&self, user_id: &str) -> StoreResult<Vec<SessionKey>>;
 
     /// Ends one session: remembers why (first, so a request that finds it gone knows), deletes
     /// it, tells every instance. Whether it was still stored.
-    async fn end(
-        &self,
-        user_id: &str,
-        key: &SessionKey,
-        reason: EndReason,
-    ) -> Result<bool, RegistryError>;
+    async fn end(&self, user_id: &str, key: &SessionKey, reason: EndReason) -> StoreResult<bool>;
 
     /// Records why a session is about to end, without ending it yet (a sweep records every
     /// reason before the generation moves on, then ends the sessions one by one).
@@ -139,10 +128,10 @@ pub trait SessionRegistry: Send + Sync + std::fmt::Debug {
         user_id: &str,
         key: &SessionKey,
         reason: EndReason,
-    ) -> Result<(), RegistryError>;
+    ) -> StoreResult<()>;
 
     /// Why an id no longer names a live session, if that was recorded recently.
-    async fn why_gone(&self, key: &SessionKey) -> Result<Option<Gone>, RegistryError>;
+    async fn why_gone(&self, key: &SessionKey) -> StoreResult<Option<Gone>>;
 
     /// Ends every session of the user except `keep` (every key in the user's index, so a
     /// session outdated by its generation is recorded as ended too); returns how many were
@@ -152,7 +141,7 @@ pub trait SessionRegistry: Send + Sync + std::fmt::Debug {
         user_id: &str,
         keep: Option<&SessionKey>,
         reason: EndReason,
-    ) -> Result<usize, RegistryError> {
+    ) -> StoreResult<usize> {
         let mut ended = 0;
         for key in self.indexed_keys(user_id).await? {
             if Some(&key) != keep && self.end(user_id, &key, reason).await? {

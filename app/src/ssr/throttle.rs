@@ -12,6 +12,7 @@
 //! The counters sit behind [`Throttle`]: [`LocalThrottle`] keeps them in this process (the
 //! embedded single-server setup); the server's Redis throttle shares them between instances,
 //! so a load balancer spreading guesses over several servers does not multiply the allowance.
+use super::store_error::StoreResult;
 use async_trait::async_trait;
 use std::{
     collections::HashMap,
@@ -35,11 +36,6 @@ pub const FREE_REAUTH_PER_USER: u32 = 20;
 pub const FREE_GUESSES_PER_IP: u32 = 50;
 const MAX_KEYS: usize = 100_000;
 
-/// The counters could not be read or written (the shared store is away).
-#[derive(Debug, thiserror::Error)]
-#[error("throttle: {0}")]
-pub struct ThrottleError(pub String);
-
 /// The lock (seconds) that failure number `failures` earns when `free` are allowed: none for
 /// the free ones, then 1 s, doubling per failure, at most [`MAX_LOCK_SECS`].
 pub fn lock_secs(failures: u32, free: u32) -> Option<i64> {
@@ -55,30 +51,25 @@ pub fn lock_secs(failures: u32, free: u32) -> Option<i64> {
 #[async_trait]
 pub trait Throttle: Send + Sync + std::fmt::Debug {
     /// Seconds left on `key`'s lock, or `None` when it is not locked.
-    async fn locked_for(&self, key: &str, now: i64) -> Result<Option<i64>, ThrottleError>;
+    async fn locked_for(&self, key: &str, now: i64) -> StoreResult<Option<i64>>;
 
     /// Counts a failure for `key`; returns the lock it caused (seconds), if any.
-    async fn fail(&self, key: &str, now: i64, free: u32) -> Result<Option<i64>, ThrottleError>;
+    async fn fail(&self, key: &str, now: i64, free: u32) -> StoreResult<Option<i64>>;
 
     /// Forgets `key` (after a success).
-    async fn reset(&self, key: &str) -> Result<(), ThrottleError>;
+    async fn reset(&self, key: &str) -> StoreResult<()>;
 
     /// Atomically: while `key` is locked, refuses (the seconds left); otherwise counts an
     /// attempt as a failure and sets the lock that failure earns, and lets it through (None).
-    async fn reserve(&self, key: &str, now: i64, free: u32) -> Result<Option<i64>, ThrottleError>;
+    async fn reserve(&self, key: &str, now: i64, free: u32) -> StoreResult<Option<i64>>;
 
     /// Gives back a reservation that turned out a success: one failure less, and no lock
     /// unless the remaining failures earn one.
-    async fn refund(&self, key: &str, free: u32) -> Result<(), ThrottleError>;
+    async fn refund(&self, key: &str, free: u32) -> StoreResult<()>;
 
     /// A reserved attempt failed at `now`: the lock its failure earned runs from now (not from
     /// the reservation, a password check earlier). The lock in seconds, if any.
-    async fn confirm_failure(
-        &self,
-        key: &str,
-        now: i64,
-        free: u32,
-    ) -> Result<Option<i64>, ThrottleError>;
+    async fn confirm_failure(&self, key: &str, now: i64, free: u32) -> StoreResult<Option<i64>>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -112,7 +103,7 @@ pub struct LocalThrottle(Arc<Mutex<HashMap<String, Entry>>>);
 
 #[async_trait]
 impl Throttle for LocalThrottle {
-    async fn locked_for(&self, key: &str, now: i64) -> Result<Option<i64>, ThrottleError> {
+    async fn locked_for(&self, key: &str, now: i64) -> StoreResult<Option<i64>> {
         let map = self.0.lock().expect("throttle lock poisoned");
         Ok(map
             .get(key)
@@ -120,17 +111,17 @@ impl Throttle for LocalThrottle {
             .map(|e| e.locked_until - now))
     }
 
-    async fn fail(&self, key: &str, now: i64, free: u32) -> Result<Option<i64>, ThrottleError> {
+    async fn fail(&self, key: &str, now: i64, free: u32) -> StoreResult<Option<i64>> {
         let mut map = self.0.lock().expect("throttle lock poisoned");
         Ok(count(&mut map, key, now, free))
     }
 
-    async fn reset(&self, key: &str) -> Result<(), ThrottleError> {
+    async fn reset(&self, key: &str) -> StoreResult<()> {
         self.0.lock().expect("throttle lock poisoned").remove(key);
         Ok(())
     }
 
-    async fn reserve(&self, key: &str, now: i64, free: u32) -> Result<Option<i64>, ThrottleError> {
+    async fn reserve(&self, key: &str, now: i64, free: u32) -> StoreResult<Option<i64>> {
         // Checked and counted under one lock: parallel reservations see each other.
         let mut map = self.0.lock().expect("throttle lock poisoned");
         if let Some(entry) = map.get(key) {
@@ -142,12 +133,7 @@ impl Throttle for LocalThrottle {
         Ok(None)
     }
 
-    async fn confirm_failure(
-        &self,
-        key: &str,
-        now: i64,
-        free: u32,
-    ) -> Result<Option<i64>, ThrottleError> {
+    async fn confirm_failure(&self, key: &str, now: i64, free: u32) -> StoreResult<Option<i64>> {
         let mut map = self.0.lock().expect("throttle lock poisoned");
         let Some(entry) = map.get_mut(key) else {
             return Ok(None);
@@ -159,7 +145,7 @@ impl Throttle for LocalThrottle {
         Ok(lock)
     }
 
-    async fn refund(&self, key: &str, free: u32) -> Result<(), ThrottleError> {
+    async fn refund(&self, key: &str, free: u32) -> StoreResult<()> {
         let mut map = self.0.lock().expect("throttle lock poisoned");
         if let Some(entry) = map.get_mut(key) {
             entry.failures = entry.failures.saturating_sub(1);
@@ -176,7 +162,7 @@ impl Throttle for LocalThrottle {
 /// The behaviour every [`Throttle`] must show, for each implementation's tests: free failures,
 /// doubling locks, the cap, forgiveness after a quiet quarter hour, and reset.
 pub async fn check_throttle_behaviour(t: &dyn Throttle) {
-    let ok = |r: Result<Option<i64>, ThrottleError>| r.expect("throttle store answers");
+    let ok = |r: StoreResult<Option<i64>>| r.expect("throttle store answers");
     for _ in 0..3 {
         assert_eq!(ok(t.fail("k", 100, 3).await), None);
     }

@@ -1,5 +1,6 @@
 //! The concrete stores, chosen at start from the configuration.
-use super::{Namespace, RedisSessions, SqlSessions};
+use super::{RedisSessions, SqlSessions};
+use crate::redis_conn::Namespace;
 use async_trait::async_trait;
 use fred::prelude::Pool;
 use sqlx::AnyPool;

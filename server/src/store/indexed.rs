@@ -28,8 +28,8 @@ pub struct Indexed<S> {
     events: Arc<dyn EventBus>,
 }
 
-fn backend(err: String) -> session_store::Error {
-    session_store::Error::Backend(err)
+fn backend(err: super::StoreError) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
 }
 
 impl Indexed<Backend> {

@@ -12,25 +12,56 @@
 //!   while its user was being signed out everywhere cannot escape the sweep.
 mod backend;
 mod hashed;
+mod history;
 mod index;
 mod indexed;
-mod namespace;
 mod redis;
 mod sql;
 
 pub use crate::redis_conn::DEFAULT_REDIS_CONNECTIONS;
 pub use backend::Backend;
 pub use hashed::HashedIds;
-pub use index::{SessionIndex, DEFAULT_HISTORY_SECS};
+pub use history::{EndedSessions, DEFAULT_HISTORY_SECS};
+pub use index::SessionIndex;
 pub use indexed::Indexed;
-pub use namespace::Namespace;
 pub use redis::RedisSessions;
 pub use sql::SqlSessions;
 
 use app::ssr::auth::AUTH_KEY;
 pub use app::ssr::registry::SessionGone;
+pub use app::ssr::store_error::{StoreError, StoreResult};
 use serde::Deserialize;
 use tower_sessions::session::Record;
+
+/// An error of a client the stores use, as the [`StoreError`] it becomes.
+pub trait Failure {
+    /// The error, keeping its source.
+    fn into_store_error(self) -> StoreError;
+}
+
+impl Failure for fred::error::Error {
+    fn into_store_error(self) -> StoreError {
+        StoreError::redis(self)
+    }
+}
+
+impl Failure for sqlx::Error {
+    fn into_store_error(self) -> StoreError {
+        StoreError::Database(self)
+    }
+}
+
+impl Failure for tower_sessions::session_store::Error {
+    fn into_store_error(self) -> StoreError {
+        StoreError::Session(self)
+    }
+}
+
+/// Maps a client's error into [`StoreError`]: `.map_err(failed)` wherever a store calls
+/// Redis, SQL or another store.
+pub fn failed(err: impl Failure) -> StoreError {
+    err.into_store_error()
+}
 
 /// The store the request path uses.
 pub type Store = HashedIds<Indexed<Backend>>;

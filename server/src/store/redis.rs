@@ -5,7 +5,8 @@
 //! Lua script can load it *and* check it against its user's generation (`{ns}:gen:{user}`) in
 //! a single round trip: a session issued before its user's last sign-out-everywhere,
 //! demotion or password change reads as gone, wherever it came from.
-use super::{owner, Namespace, SessionGone};
+use super::{owner, SessionGone};
+use crate::redis_conn::Namespace;
 use async_trait::async_trait;
 use fred::{
     prelude::ClientLike,

@@ -174,7 +174,7 @@ async fn parallel_guesses_do_not_skip_the_lockout(s: TestServer) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_counters_behave_like_the_in_memory_ones() {
-    use hallpass::{store::Namespace, throttle::RedisThrottle};
+    use hallpass::{redis_conn::Namespace, throttle::RedisThrottle};
     let pool = hallpass::redis_conn::RedisTarget::new(redis_url(), None)
         .pool(2)
         .await
@@ -205,7 +205,7 @@ async fn a_lock_earned_on_one_instance_holds_on_the_others() {
         .pool(2)
         .await
         .unwrap();
-    let ns = hallpass::store::Namespace(a.namespace.as_str().into());
+    let ns = hallpass::redis_conn::Namespace(a.namespace.as_str().into());
     let account = ns.throttle_key(&format!("account:{USER_EMAIL}"));
     assert!(!account.contains('@'), "{account}");
     use fred::prelude::KeysInterface;

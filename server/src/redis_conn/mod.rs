@@ -5,6 +5,10 @@
 //! `HALLPASS_REDIS_CA_FILE` when it is set (a private CA). The host name in the URL must be
 //! one the certificate names. Anyone who can write to this Redis can mint sessions: see the
 //! README's hardening section for how to lock it down.
+mod namespace;
+
+pub use namespace::Namespace;
+
 use anyhow::Context as _;
 use fred::clients::SubscriberClient;
 use fred::prelude::{

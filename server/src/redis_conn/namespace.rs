@@ -7,15 +7,15 @@
 pub struct Namespace(pub std::sync::Arc<str>);
 
 impl Namespace {
-    pub(super) fn user_set(&self, user_id: &str) -> String {
+    pub(crate) fn user_set(&self, user_id: &str) -> String {
         format!("{}:user:{user_id}", self.0)
     }
 
-    pub(super) fn live_set(&self) -> String {
+    pub(crate) fn live_set(&self) -> String {
         format!("{}:live", self.0)
     }
 
-    pub(super) fn ended_key(&self, key: &str) -> String {
+    pub(crate) fn ended_key(&self, key: &str) -> String {
         format!("{}:ended:{key}", self.0)
     }
 
