@@ -12,7 +12,8 @@ use app::{
         auth::{AuthState, ClientInfo, Principal, SessionEnded, AUTH_KEY},
         context::ServerState,
         cookies::{REMEMBER_COOKIE, SESSION_COOKIE},
-        lifecycle::{end_current, end_everywhere, generation, save_auth, start_session},
+        ending::{end_current, end_everywhere, Ending},
+        lifecycle::{generation, save_auth, start_session},
         registry::Gone,
         remember::Redeemed,
         throttle::FREE_GUESSES_PER_IP,
@@ -347,7 +348,13 @@ async fn enforce(
         // A mismatch says both clients: the one the session was bound to, the one here.
         let note = (reason == EndReason::Fingerprint)
             .then(|| format!("bound to {} / {}", auth.ip, auth.user_agent));
-        end_current(state, session, &auth, reason, client, note).await?;
+        end_current(
+            state,
+            session,
+            &auth,
+            &Ending::new(reason, client).maybe_note(note),
+        )
+        .await?;
         return Ok(Verdict::Ended(reason));
     }
     let due = now_ms - auth.last_used_ms() >= policy.touch_interval_ms();
@@ -429,16 +436,12 @@ async fn remember(
             Ok(Some(Verdict::SignedIn(auth)))
         }
         Redeemed::Theft { user_id } => {
-            let (ended, _) = end_everywhere(state, &user_id, None, EndReason::Theft).await?;
+            let ending = Ending::new(EndReason::Theft, client).recorded_as(
+                AuditKind::RememberTheft,
+                "replayed remember-me token: every session and remember-me token ended",
+            );
+            end_everywhere(state, &user_id, None, &ending).await?;
             session.flush().await.map_err(store_failed)?;
-            state
-                .audit
-                .record(
-                    AuditEvent::new(AuditKind::RememberTheft, Some(&user_id))
-                        .client(client)
-                        .reason(format!("replayed remember-me token: {ended} sessions and every remember-me token ended")),
-                )
-                .await;
             cookies.push(REMEMBER_COOKIE.removal());
             Ok(Some(Verdict::Ended(EndReason::Theft)))
         }

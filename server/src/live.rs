@@ -14,8 +14,8 @@ use app::{
     ssr::{
         auth::{AuthState, ClientInfo, Principal},
         context::ServerState,
+        ending::{end_session, Ending},
         events::Event,
-        lifecycle,
     },
 };
 use axum::{
@@ -125,26 +125,21 @@ impl Viewer {
             // A stream is no activity: its session times out like any other, and the stream
             // ends it (its tab learns why when it asks).
             let policy = self.state.policy.current();
-            let live =
-                match live.map(|auth| (auth.timed_out(&policy, self.state.clock.now_ms()), auth)) {
-                    Some((Some(reason), _)) => {
-                        let ended = lifecycle::end_session(
-                            &self.state,
-                            &self.user_id,
-                            &self.key,
-                            reason,
-                            &self.client,
-                            Some("seen by its live event stream".into()),
-                        )
-                        .await;
-                        if let Err(err) = ended {
-                            tracing::warn!(?err, "live stream: could not end a timed-out session");
-                        }
-                        None
+            let live = match live
+                .map(|auth| (auth.timed_out(&policy, self.state.clock.now_ms()), auth))
+            {
+                Some((Some(reason), _)) => {
+                    let ending =
+                        Ending::new(reason, &self.client).note("seen by its live event stream");
+                    let ended = end_session(&self.state, &self.user_id, &self.key, &ending).await;
+                    if let Err(err) = ended {
+                        tracing::warn!(?err, "live stream: could not end a timed-out session");
                     }
-                    Some((None, auth)) => Some(auth),
-                    None => None,
-                };
+                    None
+                }
+                Some((None, auth)) => Some(auth),
+                None => None,
+            };
             let Some(viewer) = live else {
                 // Over: pass on the end of the viewer's own session (the tab goes to the
                 // sign-in page with the reason), then close.

@@ -54,11 +54,12 @@ pub async fn change_password(
     let mut ended = 0;
     if !keep_others {
         // Every other session and token ends, and this one moves to the new generation.
-        let (count, kept) = crate::ssr::lifecycle::end_everywhere(
+        // Audited below, with the password change, once the id is regenerated.
+        let (count, kept) = crate::ssr::ending::end_everywhere(
             &state,
             &user_id,
             Some((&session, &auth)),
-            EndReason::PasswordChanged,
+            &crate::ssr::ending::Ending::new(EndReason::PasswordChanged, &client_info()),
         )
         .await?;
         ended = count;

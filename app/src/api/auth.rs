@@ -164,13 +164,11 @@ pub async fn logout() -> Result<(), ApiError> {
     match principal() {
         // Like every other end: the session's own token, the reason, the event, the audit.
         Some(principal) => {
-            crate::ssr::lifecycle::end_current(
+            crate::ssr::ending::end_current(
                 &state,
                 &session,
                 &principal.0,
-                crate::model::EndReason::Logout,
-                &client_info(),
-                None,
+                &crate::ssr::ending::Ending::new(crate::model::EndReason::Logout, &client_info()),
             )
             .await?
         }

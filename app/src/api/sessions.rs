@@ -32,7 +32,10 @@ pub async fn my_sessions() -> Result<Vec<SessionInfo>, ApiError> {
 /// Ends one of your sessions (re-authentication required).
 #[server(prefix = "/api", endpoint = "revoke_session")]
 pub async fn revoke_session(handle: String) -> Result<(), ApiError> {
-    use crate::{model::EndReason, ssr::context::*};
+    use crate::{
+        model::EndReason,
+        ssr::{context::*, ending::Ending},
+    };
     let state = server_state()?;
     let principal = require_fresh(&state).await?;
     let handle = crate::model::SessionKey::from_handle(&handle)?;
@@ -44,13 +47,11 @@ pub async fn revoke_session(handle: String) -> Result<(), ApiError> {
     if owner.map(|auth| auth.user_id) != Some(principal.0.user_id.clone()) {
         return Err(ApiError::bad_request("No such session among yours."));
     }
-    crate::ssr::lifecycle::end_session(
+    crate::ssr::ending::end_session(
         &state,
         &principal.0.user_id,
         &handle,
-        EndReason::Revoked,
-        &client_info(),
-        Some("by its owner".into()),
+        &Ending::new(EndReason::Revoked, &client_info()).note("by its owner"),
     )
     .await?;
     Ok(())
@@ -61,25 +62,20 @@ pub async fn revoke_session(handle: String) -> Result<(), ApiError> {
 pub async fn revoke_other_sessions() -> Result<usize, ApiError> {
     use crate::{
         model::EndReason,
-        ssr::{audit::*, context::*},
+        ssr::{audit::*, context::*, ending::Ending},
     };
     let state = server_state()?;
     let principal = require_fresh(&state).await?;
-    let (ended, _) = crate::ssr::lifecycle::end_everywhere(
+    let (ended, _) = crate::ssr::ending::end_everywhere(
         &state,
         &principal.0.user_id,
         Some((&session()?, &principal.0)),
-        EndReason::Revoked,
+        &Ending::new(EndReason::Revoked, &client_info()).recorded_as(
+            AuditKind::Revoked,
+            "signed out of every other session by their owner",
+        ),
     )
     .await?;
-    state
-        .audit
-        .record(
-            AuditEvent::new(AuditKind::Revoked, Some(&principal.0.user_id))
-                .client(&client_info())
-                .reason(format!("{ended} other sessions, by their owner")),
-        )
-        .await;
     Ok(ended)
 }
 
@@ -111,7 +107,10 @@ pub async fn admin_sessions() -> Result<Dashboard, ApiError> {
 /// Ends any session (admin, re-authentication required).
 #[server(prefix = "/api", endpoint = "admin_revoke_session")]
 pub async fn admin_revoke_session(handle: String) -> Result<(), ApiError> {
-    use crate::{model::EndReason, ssr::context::*};
+    use crate::{
+        model::EndReason,
+        ssr::{context::*, ending::Ending},
+    };
     let state = server_state()?;
     let admin = require_fresh_admin(&state).await?;
     let handle = crate::model::SessionKey::from_handle(&handle)?;
@@ -123,13 +122,12 @@ pub async fn admin_revoke_session(handle: String) -> Result<(), ApiError> {
     else {
         return Err(ApiError::bad_request("That session has already ended."));
     };
-    crate::ssr::lifecycle::end_session(
+    crate::ssr::ending::end_session(
         &state,
         &owner.user_id,
         &handle,
-        EndReason::Revoked,
-        &client_info(),
-        Some(format!("by admin {}", admin.0.email)),
+        &Ending::new(EndReason::Revoked, &client_info())
+            .note(format!("by admin {}", admin.0.email)),
     )
     .await?;
     Ok(())
@@ -141,7 +139,7 @@ pub async fn admin_revoke_session(handle: String) -> Result<(), ApiError> {
 pub async fn admin_revoke_user(email: String) -> Result<usize, ApiError> {
     use crate::{
         model::EndReason,
-        ssr::{audit::*, context::*, users::normalize_email},
+        ssr::{audit::*, context::*, ending::Ending, users::normalize_email},
     };
     let state = server_state()?;
     let admin = require_fresh_admin(&state).await?;
@@ -156,16 +154,12 @@ pub async fn admin_revoke_user(email: String) -> Result<usize, ApiError> {
     };
     let session = session()?;
     let keep = (user.id == admin.0.user_id).then_some((&session, &admin.0));
-    let (ended, _) =
-        crate::ssr::lifecycle::end_everywhere(&state, &user.id, keep, EndReason::Revoked).await?;
-    state
-        .audit
-        .record(
-            AuditEvent::new(AuditKind::Revoked, Some(&user.id))
-                .client(&client_info())
-                .reason(format!("{ended} sessions, by admin {}", admin.0.email)),
-        )
-        .await;
+    let client = client_info();
+    let ending = Ending::new(EndReason::Revoked, &client).recorded_as(
+        AuditKind::Revoked,
+        format!("signed out everywhere by admin {}", admin.0.email),
+    );
+    let (ended, _) = crate::ssr::ending::end_everywhere(&state, &user.id, keep, &ending).await?;
     Ok(ended)
 }
 
@@ -174,7 +168,7 @@ pub async fn admin_revoke_user(email: String) -> Result<usize, ApiError> {
 pub async fn admin_revoke_all() -> Result<usize, ApiError> {
     use crate::{
         model::EndReason,
-        ssr::{audit::*, context::*},
+        ssr::{audit::*, context::*, ending::Ending},
     };
     let state = server_state()?;
     let admin = require_fresh_admin(&state).await?;
@@ -182,12 +176,14 @@ pub async fn admin_revoke_all() -> Result<usize, ApiError> {
     // their generation moved on (a session being created meanwhile cannot outlive this),
     // then every indexed session. The admin's own session stays, in the new generation.
     let session = session()?;
+    let client = client_info();
+    // One audit event for the whole sweep (below), not one per user.
+    let ending = Ending::new(EndReason::Revoked, &client);
     let mut ended = 0;
     for user_id in state.users.all_ids().await.map_err(db_unavailable)? {
         let keep = (user_id == admin.0.user_id).then_some((&session, &admin.0));
         let (count, _) =
-            crate::ssr::lifecycle::end_everywhere(&state, &user_id, keep, EndReason::Revoked)
-                .await?;
+            crate::ssr::ending::end_everywhere(&state, &user_id, keep, &ending).await?;
         ended += count;
     }
     state

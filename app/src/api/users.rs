@@ -213,7 +213,12 @@ pub async fn set_password_with_link(
     use crate::{
         model::EndReason,
         ssr::{
-            accounts, audit::*, context::*, cookies::REMEMBER_COOKIE, lifecycle,
+            accounts,
+            audit::*,
+            context::*,
+            cookies::REMEMBER_COOKIE,
+            ending::{end_everywhere, Ending},
+            lifecycle,
             users::CreateUserError,
         },
     };
@@ -234,21 +239,15 @@ pub async fn set_password_with_link(
         })?;
     // Whatever was signed in to this account before (someone who knew the old password) ends
     // with it, and this browser's remember-me token of whoever used it before goes.
-    lifecycle::end_everywhere(&state, &user.id, None, EndReason::PasswordChanged).await?;
+    let client = client_info();
+    let ending = Ending::new(EndReason::PasswordChanged, &client)
+        .recorded_as(AuditKind::PasswordChanged, "set with a one-time link");
+    end_everywhere(&state, &user.id, None, &ending).await?;
     if let Ok(Some(old)) = REMEMBER_COOKIE.read(&request_headers()?) {
         state.remember.revoke(&old).await.map_err(db_unavailable)?;
         append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
     }
     let gen = lifecycle::generation(&state, &user.id).await?;
-    let client = client_info();
-    state
-        .audit
-        .record(
-            AuditEvent::new(AuditKind::PasswordChanged, Some(&user.id))
-                .client(&client)
-                .reason("set with a one-time link"),
-        )
-        .await;
     let auth = lifecycle::start_session(
         &state,
         &session()?,

@@ -2,14 +2,14 @@
 //! tokens, one-time set-password links, and the changes that end sessions (role, disabled,
 //! forced reset, deletion), with the rule that the last enabled admin stays.
 //!
-//! Every change that takes something away goes through [`super::lifecycle::end_everywhere`]
+//! Every change that takes something away goes through [`super::ending::end_everywhere`]
 //! (tokens revoked, generation moved on, every session ended with a reason the open tabs are
 //! told at once); this module only decides what changes and checks it may.
 use super::{
-    audit::{AuditEvent, AuditKind},
+    audit::AuditKind,
     auth::Principal,
     context::{client_info, db_unavailable, require_fresh_admin, store_unavailable, ServerState},
-    lifecycle::end_everywhere,
+    ending::{end_everywhere, Ending},
     users::{normalize_email, User},
 };
 use crate::{
@@ -225,18 +225,10 @@ pub async fn end_and_record(
     kind: AuditKind,
     what: &str,
 ) -> Result<usize, ApiError> {
-    let (ended, _) = end_everywhere(state, &user.id, None, reason).await?;
-    state
-        .audit
-        .record(
-            AuditEvent::new(kind, Some(&user.id))
-                .client(&client_info())
-                .reason(format!(
-                    "{what} by admin {}; {ended} sessions ended",
-                    admin.0.email
-                )),
-        )
-        .await;
+    let client = client_info();
+    let ending = Ending::new(reason, &client)
+        .recorded_as(kind, format!("{what} by admin {}", admin.0.email));
+    let (ended, _) = end_everywhere(state, &user.id, None, &ending).await?;
     Ok(ended)
 }
 

@@ -1,5 +1,6 @@
-//! Starting, regenerating and ending sessions: the one place each of these happens, shared by
-//! sign-in, remember-me, re-authentication, the admin and device pages and the request guard.
+//! Starting and regenerating sessions: the one place each of these happens, shared by
+//! sign-in, remember-me, re-authentication and the request guard (ending them is
+//! [`super::ending`]).
 //!
 //! How revocation holds against requests in flight (see also `server/src/store`):
 //! - A session that is replaced (regenerated) must still exist when it is replaced: it is
@@ -13,6 +14,7 @@ use super::{
     audit::{AuditEvent, AuditKind},
     auth::{AuthState, ClientInfo, AUTH_KEY},
     context::{db_unavailable, store_unavailable, ServerState},
+    ending::{end_session, Ending},
     registry::{Gone, SessionGone},
     users::User,
 };
@@ -46,7 +48,7 @@ pub async fn save_auth(
 
 /// Writes `auth` and stores the record now (creating it under a new id after
 /// `cycle_id`), rather than when the response goes out.
-async fn store_now(
+pub(super) async fn store_now(
     state: &ServerState,
     session: &Session,
     auth: &AuthState,
@@ -190,7 +192,7 @@ pub async fn start_session(
         .map_err(store_unavailable)?;
     let keep = usize::try_from(policy.max_sessions_per_user - 1).unwrap_or(0);
     for key in live.iter().take(live.len().saturating_sub(keep)) {
-        end_session(state, &user.id, key, EndReason::Limit, client, None).await?;
+        end_session(state, &user.id, key, &Ending::new(EndReason::Limit, client)).await?;
     }
 
     session.cycle_id().await.map_err(store_unavailable)?;
@@ -245,170 +247,6 @@ pub async fn regenerate(
     Ok(())
 }
 
-/// The audit kind of a session ending for `reason`.
-fn audit_kind(reason: EndReason) -> AuditKind {
-    match reason {
-        EndReason::Logout => AuditKind::Logout,
-        EndReason::Idle => AuditKind::IdleTimeout,
-        EndReason::Absolute => AuditKind::AbsoluteTimeout,
-        EndReason::Fingerprint => AuditKind::FingerprintMismatch,
-        EndReason::Revoked => AuditKind::Revoked,
-        EndReason::Theft => AuditKind::RememberTheft,
-        EndReason::Limit => AuditKind::LimitEvicted,
-        EndReason::PasswordChanged => AuditKind::PasswordChanged,
-        EndReason::RoleChanged => AuditKind::RoleChanged,
-    }
-}
-
-/// Revokes the remember-me token bound to a session that ends for `reason` (every sign-out
-/// and revocation; not the idle or absolute timeouts: bridging them is what the token is for).
-async fn revoke_bound_token(
-    state: &ServerState,
-    auth: Option<&AuthState>,
-    reason: EndReason,
-) -> Result<(), ApiError> {
-    match auth.and_then(|a| a.remember.as_deref()) {
-        Some(selector) if reason.revokes_remember_me() => state
-            .remember
-            .revoke_selector(selector)
-            .await
-            .map_err(db_unavailable),
-        _ => Ok(()),
-    }
-}
-
-async fn audit_end(
-    state: &ServerState,
-    user_id: &str,
-    key: &SessionKey,
-    reason: EndReason,
-    client: &ClientInfo,
-    note: Option<String>,
-) {
-    let mut event = AuditEvent::new(audit_kind(reason), Some(user_id))
-        .session(key.clone())
-        .client(client);
-    if let Some(note) = note {
-        event = event.reason(note);
-    }
-    state.audit.record(event).await;
-}
-
-/// Ends one session by storage key (any session; the request's own goes through
-/// [`end_current`]). In this order, so that no moment exists in which the record is gone but
-/// a request could not yet tell it was ended: the session's remember-me token is revoked,
-/// the reason recorded, the record deleted, every instance told; then the audit trail says
-/// who and why. Whether it was still live.
-pub async fn end_session(
-    state: &ServerState,
-    user_id: &str,
-    key: &SessionKey,
-    reason: EndReason,
-    client: &ClientInfo,
-    note: Option<String>,
-) -> Result<bool, ApiError> {
-    let auth = state.registry.get(key).await.map_err(store_unavailable)?;
-    revoke_bound_token(state, auth.as_ref(), reason).await?;
-    let live = state
-        .registry
-        .end(user_id, key, reason)
-        .await
-        .map_err(store_unavailable)?;
-    audit_end(state, user_id, key, reason, client, note).await;
-    Ok(live)
-}
-
-/// Ends the request's own session (sign-out, or a policy rule the guard applied), like
-/// [`end_session`].
-pub async fn end_current(
-    state: &ServerState,
-    session: &Session,
-    auth: &AuthState,
-    reason: EndReason,
-    client: &ClientInfo,
-    note: Option<String>,
-) -> Result<(), ApiError> {
-    let Some(key) = session_key_of(session) else {
-        return session.flush().await.map_err(store_unavailable);
-    };
-    revoke_bound_token(state, Some(auth), reason).await?;
-    state
-        .registry
-        .end(&auth.user_id, &key, reason)
-        .await
-        .map_err(store_unavailable)?;
-    session.flush().await.map_err(store_unavailable)?;
-    audit_end(state, &auth.user_id, &key, reason, client, note).await;
-    Ok(())
-}
-
-/// Ends every session of a user, and every remember-me token first (a tab told of the end
-/// must not sign itself back in with a token about to go), after moving the user's
-/// generation on, so a session being created meanwhile cannot escape. `keep` is the
-/// request's own session and state when it stays signed in: it moves to the new generation.
-/// Returns how many sessions ended and, with `keep`, its updated state.
-pub async fn end_everywhere(
-    state: &ServerState,
-    user_id: &str,
-    keep: Option<(&Session, &AuthState)>,
-    reason: EndReason,
-) -> Result<(usize, Option<AuthState>), ApiError> {
-    state
-        .remember
-        .revoke_user(user_id)
-        .await
-        .map_err(db_unavailable)?;
-    // Why, before the generation moves on: from that moment none of these sessions loads,
-    // and a request (or a tab's live stream) that finds one gone must learn why at once, not
-    // only when the sweep below reaches it.
-    let own = keep.and_then(|(session, _)| session_key_of(session));
-    for key in state
-        .registry
-        .indexed_keys(user_id)
-        .await
-        .map_err(store_unavailable)?
-    {
-        if Some(&key) != own.as_ref() {
-            state
-                .registry
-                .record_end(user_id, &key, reason)
-                .await
-                .map_err(store_unavailable)?;
-        }
-    }
-    let gen = state
-        .registry
-        .bump_generation(user_id)
-        .await
-        .map_err(store_unavailable)?;
-    let kept = match keep {
-        Some((session, auth)) => {
-            let auth = AuthState {
-                gen,
-                remember: None,
-                ..auth.clone()
-            };
-            // Even if this session ended meanwhile, the others still end below.
-            let stored = store_now(state, session, &auth).await;
-            Some((session_key_of(session), auth, stored))
-        }
-        None => None,
-    };
-    let keep_key = match &kept {
-        Some((key, _, Ok(()))) => key.as_ref(),
-        _ => None,
-    };
-    let ended = state
-        .registry
-        .end_all(user_id, keep_key, reason)
-        .await
-        .map_err(store_unavailable)?;
-    match kept {
-        Some((_, auth, stored)) => stored.map(|()| (ended, Some(auth))),
-        None => Ok((ended, None)),
-    }
-}
-
-fn session_key_of(session: &Session) -> Option<SessionKey> {
+pub(super) fn session_key_of(session: &Session) -> Option<SessionKey> {
     session.id().map(|id| SessionKey::of(&id))
 }

@@ -11,6 +11,7 @@ pub mod context;
 pub mod cookies;
 pub mod database;
 pub mod devices;
+pub mod ending;
 pub mod events;
 pub mod lifecycle;
 pub mod listing;

@@ -148,9 +148,9 @@ pub async fn remove_account(state: &ServerState, user: &app::ssr::users::User) -
             false
         }
     };
-    if let Err(err) =
-        app::ssr::lifecycle::end_everywhere(state, &user.id, None, EndReason::Revoked).await
-    {
+    let client = app::ssr::auth::ClientInfo::default();
+    let ending = app::ssr::ending::Ending::new(EndReason::Revoked, &client);
+    if let Err(err) = app::ssr::ending::end_everywhere(state, &user.id, None, &ending).await {
         tracing::error!(message = %err.message, "could not end the self-audit's sessions");
     }
     deleted
