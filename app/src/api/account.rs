@@ -12,7 +12,10 @@ pub async fn change_password(
 ) -> Result<usize, ApiError> {
     use crate::{
         model::EndReason,
-        ssr::{audit::*, auth::*, context::*, cookies::REMEMBER_COOKIE, users::CreateUserError},
+        ssr::{
+            access::*, audit::*, auth::*, context::*, cookies::REMEMBER_COOKIE,
+            users::CreateUserError,
+        },
     };
 
     let state = server_state()?;
@@ -82,7 +85,7 @@ pub async fn change_password(
 /// The policy in force (any signed-in user: the UI uses it for the expiry countdown).
 #[server(prefix = "/api", endpoint = "get_policy")]
 pub async fn get_policy() -> Result<crate::policy::Policy, ApiError> {
-    use crate::ssr::context::*;
+    use crate::ssr::{access::*, context::*};
     require_principal()?;
     Ok(server_state()?.policy.current())
 }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 /// with, each setting with its status, why it matters and the fix (admin).
 #[server(prefix = "/api", endpoint = "admin_security")]
 pub async fn admin_security() -> Result<crate::model::Posture, ApiError> {
-    use crate::ssr::context::*;
+    use crate::ssr::{access::*, context::*};
     let state = server_state()?;
     require_admin()?;
     Ok(crate::ssr::posture::grade(
@@ -20,7 +20,7 @@ pub async fn admin_security() -> Result<crate::model::Posture, ApiError> {
 /// re-authentication); follow it with [`admin_audit_status`].
 #[server(prefix = "/api", endpoint = "admin_run_audit")]
 pub async fn admin_run_audit() -> Result<(), ApiError> {
-    use crate::ssr::context::*;
+    use crate::ssr::{access::*, context::*};
     let state = server_state()?;
     let admin = require_fresh_admin(&state).await?;
     state
@@ -32,7 +32,7 @@ pub async fn admin_run_audit() -> Result<(), ApiError> {
 /// The latest run of the audit against this deployment: its progress, or its report.
 #[server(prefix = "/api", endpoint = "admin_audit_status")]
 pub async fn admin_audit_status() -> Result<Option<crate::model::SelfAuditRun>, ApiError> {
-    use crate::ssr::context::*;
+    use crate::ssr::{access::*, context::*};
     let state = server_state()?;
     require_admin()?;
     crate::ssr::self_audit::Runs(state.users.pool().clone())
@@ -55,7 +55,7 @@ pub async fn set_policy(
     reauth_methods: Option<String>,
     admin_requires_passkey: Option<String>,
 ) -> Result<Policy, ApiError> {
-    use crate::ssr::{audit::*, context::*, events::Event};
+    use crate::ssr::{access::*, audit::*, context::*, events::Event};
 
     let state = server_state()?;
     let admin = require_fresh_admin(&state).await?;

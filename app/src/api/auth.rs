@@ -187,7 +187,7 @@ pub async fn logout() -> Result<(), ApiError> {
 #[server(prefix = "/api", endpoint = "me")]
 pub async fn me() -> Result<CurrentUser, ApiError> {
     let state = crate::ssr::context::server_state()?;
-    Ok(crate::ssr::context::require_principal()?
+    Ok(crate::ssr::access::require_principal()?
         .0
         .me(&state.policy.current(), state.clock.now()))
 }
@@ -204,7 +204,7 @@ pub async fn touch() -> Result<CurrentUser, ApiError> {
 /// authentication time reset, so sensitive actions are allowed for the re-auth window.
 #[server(prefix = "/api", endpoint = "reauth")]
 pub async fn reauth(password: String) -> Result<CurrentUser, ApiError> {
-    use crate::ssr::context::*;
+    use crate::ssr::{access::*, context::*};
 
     if password.len() > 1024 {
         return Err(ApiError::bad_request("Password is too long."));

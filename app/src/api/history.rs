@@ -12,7 +12,7 @@ pub async fn audit_events(
     limit: Option<i64>,
     email: Option<String>,
 ) -> Result<Vec<AuditRecord>, ApiError> {
-    use crate::ssr::{audit::AuditQuery, context::*};
+    use crate::ssr::{access::*, audit::AuditQuery, context::*};
     let state = server_state()?;
     require_admin()?;
     let account = match email.filter(|e| !e.is_empty()) {
@@ -35,7 +35,7 @@ pub async fn audit_events(
 /// was regenerated from or into, oldest first, and the user's other sessions in that span.
 #[server(prefix = "/api", endpoint = "session_timeline")]
 pub async fn session_timeline(handle: String) -> Result<Timeline, ApiError> {
-    use crate::ssr::context::*;
+    use crate::ssr::{access::*, context::*};
     let state = server_state()?;
     require_admin()?;
     timeline_of(&state, &handle, None).await
@@ -44,7 +44,7 @@ pub async fn session_timeline(handle: String) -> Result<Timeline, ApiError> {
 /// The story of one of the caller's own sessions (no other user's data).
 #[server(prefix = "/api", endpoint = "my_session_timeline")]
 pub async fn my_session_timeline(handle: String) -> Result<Timeline, ApiError> {
-    use crate::ssr::context::*;
+    use crate::ssr::{access::*, context::*};
     let state = server_state()?;
     let me = require_principal()?;
     timeline_of(&state, &handle, Some(&me.0.user_id)).await

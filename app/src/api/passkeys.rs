@@ -17,7 +17,7 @@ pub async fn passkeys_enabled() -> Result<bool, ApiError> {
 /// The signed-in user's passkeys.
 #[server(prefix = "/api", endpoint = "my_passkeys")]
 pub async fn my_passkeys() -> Result<Vec<PasskeyInfo>, ApiError> {
-    use crate::ssr::context::*;
+    use crate::ssr::{access::*, context::*};
     let state = server_state()?;
     let principal = require_principal()?;
     state
@@ -230,7 +230,7 @@ pub async fn passkey_sign_in_finish(
 /// `navigator.credentials.get`, limited to your passkeys, bound to this session.
 #[server(prefix = "/api", endpoint = "passkey_reauth_start")]
 pub async fn passkey_reauth_start() -> Result<String, ApiError> {
-    use crate::ssr::context::*;
+    use crate::ssr::{access::*, context::*};
     let state = server_state()?;
     let principal = require_principal()?;
     let policy = confirmation_policy(&state);
@@ -254,7 +254,7 @@ pub async fn passkey_reauth_start() -> Result<String, ApiError> {
 /// session id is regenerated and the re-authentication time reset.
 #[server(prefix = "/api", endpoint = "passkey_reauth_finish")]
 pub async fn passkey_reauth_finish(credential: String) -> Result<CurrentUser, ApiError> {
-    use crate::ssr::{attempts::*, context::*};
+    use crate::ssr::{access::*, attempts::*, context::*};
     answer_fits(&credential)?;
     let state = server_state()?;
     let principal = require_principal()?;
@@ -309,12 +309,12 @@ pub async fn passkey_reauth_finish(credential: String) -> Result<CurrentUser, Ap
     .await
 }
 
-/// Adding or removing a passkey: see [`crate::ssr::context::require_fresh_for_passkeys`].
+/// Adding or removing a passkey: see [`crate::ssr::access::require_fresh_for_passkeys`].
 #[cfg(feature = "ssr")]
 async fn fresh_for_passkeys(
     state: &crate::ssr::context::ServerState,
 ) -> Result<crate::ssr::auth::Principal, ApiError> {
-    use crate::ssr::context::*;
+    use crate::ssr::access::*;
     let user_id = require_principal()?.0.user_id;
     let has_passkeys = state.passkeys.count(&user_id).await.map_err(refused)? > 0;
     require_fresh_for_passkeys(state, has_passkeys).await

@@ -13,7 +13,7 @@ const DRY_RUN_LIMIT: usize = 100_000;
 /// Your live sessions, least recently active first, the current one marked.
 #[server(prefix = "/api", endpoint = "my_sessions")]
 pub async fn my_sessions() -> Result<Vec<SessionInfo>, ApiError> {
-    use crate::ssr::{context::*, listing::session_info};
+    use crate::ssr::{access::*, context::*, listing::session_info};
     let state = server_state()?;
     let principal = require_principal()?;
     let current = current_key()?;
@@ -34,7 +34,7 @@ pub async fn my_sessions() -> Result<Vec<SessionInfo>, ApiError> {
 pub async fn revoke_session(handle: String) -> Result<(), ApiError> {
     use crate::{
         model::EndReason,
-        ssr::{context::*, ending::Ending},
+        ssr::{access::*, context::*, ending::Ending},
     };
     let state = server_state()?;
     let principal = require_fresh(&state).await?;
@@ -62,7 +62,7 @@ pub async fn revoke_session(handle: String) -> Result<(), ApiError> {
 pub async fn revoke_other_sessions() -> Result<usize, ApiError> {
     use crate::{
         model::EndReason,
-        ssr::{audit::*, context::*, ending::Ending},
+        ssr::{access::*, audit::*, context::*, ending::Ending},
     };
     let state = server_state()?;
     let principal = require_fresh(&state).await?;
@@ -82,7 +82,7 @@ pub async fn revoke_other_sessions() -> Result<usize, ApiError> {
 /// Everyone's most recently active sessions and active-session counts over the last hours.
 #[server(prefix = "/api", endpoint = "admin_sessions")]
 pub async fn admin_sessions() -> Result<Dashboard, ApiError> {
-    use crate::ssr::{context::*, listing::session_info};
+    use crate::ssr::{access::*, context::*, listing::session_info};
     let state = server_state()?;
     require_admin()?;
     let current = current_key()?;
@@ -109,7 +109,7 @@ pub async fn admin_sessions() -> Result<Dashboard, ApiError> {
 pub async fn admin_revoke_session(handle: String) -> Result<(), ApiError> {
     use crate::{
         model::EndReason,
-        ssr::{context::*, ending::Ending},
+        ssr::{access::*, context::*, ending::Ending},
     };
     let state = server_state()?;
     let admin = require_fresh_admin(&state).await?;
@@ -139,7 +139,7 @@ pub async fn admin_revoke_session(handle: String) -> Result<(), ApiError> {
 pub async fn admin_revoke_user(email: String) -> Result<usize, ApiError> {
     use crate::{
         model::EndReason,
-        ssr::{audit::*, context::*, ending::Ending, users::normalize_email},
+        ssr::{access::*, audit::*, context::*, ending::Ending, users::normalize_email},
     };
     let state = server_state()?;
     let admin = require_fresh_admin(&state).await?;
@@ -168,7 +168,7 @@ pub async fn admin_revoke_user(email: String) -> Result<usize, ApiError> {
 pub async fn admin_revoke_all() -> Result<usize, ApiError> {
     use crate::{
         model::EndReason,
-        ssr::{audit::*, context::*, ending::Ending},
+        ssr::{access::*, audit::*, context::*, ending::Ending},
     };
     let state = server_state()?;
     let admin = require_fresh_admin(&state).await?;
@@ -215,7 +215,10 @@ pub async fn policy_dry_run(
     reauth_methods: Option<String>,
     admin_requires_passkey: Option<String>,
 ) -> Result<DryRun, ApiError> {
-    use crate::{policy::Policy, ssr::context::*};
+    use crate::{
+        policy::Policy,
+        ssr::{access::*, context::*},
+    };
     let state = server_state()?;
     require_admin()?;
     let policy = Policy::from_form(

@@ -14,7 +14,7 @@ pub async fn admin_users(
     sort: Option<String>,
     page: Option<i64>,
 ) -> Result<AccountPage, ApiError> {
-    use crate::ssr::{accounts, context::*};
+    use crate::ssr::{access::*, accounts, context::*};
     let state = server_state()?;
     require_admin()?;
     let sort = sort
@@ -33,7 +33,7 @@ pub async fn admin_users(
 /// What ending everything of the account with this e-mail would take with it (admin).
 #[server(prefix = "/api", endpoint = "admin_user_impact")]
 pub async fn admin_user_impact(email: String) -> Result<Impact, ApiError> {
-    use crate::ssr::{accounts, context::*};
+    use crate::ssr::{access::*, accounts, context::*};
     let state = server_state()?;
     require_admin()?;
     let user = accounts::find(&state, &email).await?;
@@ -51,7 +51,7 @@ pub async fn admin_create_user(
 ) -> Result<AccountChange, ApiError> {
     use crate::{
         model::Role,
-        ssr::{accounts, audit::*, context::*, users::CreateUserError},
+        ssr::{access::*, accounts, audit::*, context::*, users::CreateUserError},
     };
     let state = server_state()?;
     let admin = require_fresh_admin(&state).await?;

@@ -6,9 +6,10 @@
 //! (tokens revoked, generation moved on, every session ended with a reason the open tabs are
 //! told at once); this module only decides what changes and checks it may.
 use super::{
+    access::require_fresh_admin,
     audit::AuditKind,
     auth::Principal,
-    context::{client_info, db_unavailable, require_fresh_admin, store_unavailable, ServerState},
+    context::{client_info, db_unavailable, store_unavailable, ServerState},
     ending::{end_everywhere, Ending},
     users::{normalize_email, User},
 };

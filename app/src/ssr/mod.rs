@@ -1,6 +1,7 @@
 //! Server-only domain code used by the server functions and the server's middleware: users,
 //! passwords, the authenticated state kept in a session, policy, audit, remember-me tokens,
 //! the session registry and how a server function reaches the request.
+pub mod access;
 pub mod accounts;
 pub mod activity;
 pub mod attempts;

@@ -80,7 +80,11 @@ async fn a_client_that_stops_reading_gives_its_place_back() {
     let mut sink = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(20), greedy.read_to_end(&mut sink)).await;
     assert!(read.is_ok(), "the greedy connection was closed");
-    assert!(sink.len() < 32 << 20, "the whole file was sent: {}", sink.len());
+    assert!(
+        sink.len() < 32 << 20,
+        "the whole file was sent: {}",
+        sink.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
