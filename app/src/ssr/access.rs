@@ -13,7 +13,7 @@
 //!   adding or removing a passkey needs.
 //!
 //! Whether a session may be used at all (idle, absolute, fingerprint, revocation) is decided
-//! before any of this runs, by the guard.
+//! before any of this runs, by [`super::admission`].
 use super::{
     auth::{Principal, SessionEnded},
     context::{current_key, db_unavailable, extension, principal, store_unavailable, ServerState},

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod activity;
+pub mod admission;
 pub mod attempts;
 pub mod audit;
 pub mod auth;
