@@ -196,36 +196,6 @@ impl Policy {
         }
     }
 
-    /// A policy from the API's form fields, checked: every problem is listed. The passkey
-    /// fields may be left out (both factors; admins not held to passkeys).
-    #[allow(clippy::too_many_arguments)]
-    pub fn from_form(
-        idle_timeout_secs: i64,
-        absolute_timeout_secs: i64,
-        reauth_window_secs: i64,
-        fingerprint_mode: &str,
-        remember_me_secs: i64,
-        max_sessions_per_user: i64,
-        reauth_methods: Option<&str>,
-        admin_requires_passkey: bool,
-    ) -> Result<Self, Vec<String>> {
-        let policy = Policy {
-            idle_timeout_secs,
-            absolute_timeout_secs,
-            reauth_window_secs,
-            fingerprint_mode: fingerprint_mode.parse().map_err(|e| vec![e])?,
-            remember_me_secs,
-            max_sessions_per_user,
-            reauth_methods: reauth_methods
-                .map(str::parse)
-                .transpose()
-                .map_err(|e| vec![e])?
-                .unwrap_or_default(),
-            admin_requires_passkey,
-        };
-        policy.validate().map(|()| policy)
-    }
-
     /// Whether a session last authenticated by `method` at `authenticated_at` may take a
     /// sensitive action at `now` (`admin`: an admin action). The one place freshness is
     /// decided.
@@ -295,6 +265,32 @@ mod tests {
     use crate::model::EndReason;
 
     #[test]
+    fn a_policy_survives_its_form_and_a_bad_form_says_why() {
+        let policy = Policy {
+            admin_requires_passkey: true,
+            reauth_methods: ReauthMethods::Passkey,
+            ..Policy::default()
+        };
+        assert_eq!(PolicyForm::from(&policy).policy(), Ok(policy.clone()));
+        // On the wire every field is text, as a flattened form field reaches its deserializer.
+        let text = serde_json::json!({
+            "idle_timeout_secs": " 600", "absolute_timeout_secs": "7200",
+            "reauth_window_secs": "300", "fingerprint_mode": "log",
+            "remember_me_secs": "86400", "max_sessions_per_user": "5",
+        });
+        let form: PolicyForm = serde_json::from_value(text.clone()).unwrap();
+        assert_eq!(form.policy().unwrap().idle_timeout_secs, 600);
+        assert!(!form.policy().unwrap().admin_requires_passkey, "an absent checkbox is off");
+        let mut bad = text;
+        bad["idle_timeout_secs"] = "ten".into();
+        let err = serde_json::from_value::<PolicyForm>(bad).unwrap_err().to_string();
+        assert!(err.contains("\"ten\" is not a whole number"), "{err}");
+        let mut wrong = PolicyForm::from(&policy);
+        wrong.fingerprint_mode = "sometimes".into();
+        assert!(wrong.policy().is_err());
+    }
+
+    #[test]
     fn deadlines_end_absolute_first_then_idle() {
         let policy = Policy {
             idle_timeout_secs: 60,
@@ -347,5 +343,94 @@ mod tests {
                 "The idle timeout cannot be longer than the absolute lifetime.".into()
             ])
         );
+    }
+}
+
+/// The policy as the editor sends it to `set_policy` and `policy_dry_run`: one form field per
+/// setting, as text on the wire (`idle_timeout_secs=1800&fingerprint_mode=strict&…`). The
+/// passkey fields may be left out (both factors; admins not held to passkeys). The one type
+/// the page, the server functions and the tests build a proposed policy with;
+/// [`PolicyForm::policy`] checks it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyForm {
+    /// [`Policy::idle_timeout_secs`].
+    #[serde(deserialize_with = "form_number")]
+    pub idle_timeout_secs: i64,
+    /// [`Policy::absolute_timeout_secs`].
+    #[serde(deserialize_with = "form_number")]
+    pub absolute_timeout_secs: i64,
+    /// [`Policy::reauth_window_secs`].
+    #[serde(deserialize_with = "form_number")]
+    pub reauth_window_secs: i64,
+    /// `strict`, `log` or `off`.
+    pub fingerprint_mode: String,
+    /// [`Policy::remember_me_secs`].
+    #[serde(deserialize_with = "form_number")]
+    pub remember_me_secs: i64,
+    /// [`Policy::max_sessions_per_user`].
+    #[serde(deserialize_with = "form_number")]
+    pub max_sessions_per_user: i64,
+    /// `password`, `passkey` or `both` (left out: both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reauth_methods: Option<String>,
+    /// A checkbox (see [`crate::api::checked`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_requires_passkey: Option<String>,
+}
+
+impl PolicyForm {
+    /// The policy this form proposes, checked: every problem is listed.
+    pub fn policy(&self) -> Result<Policy, Vec<String>> {
+        let policy = Policy {
+            idle_timeout_secs: self.idle_timeout_secs,
+            absolute_timeout_secs: self.absolute_timeout_secs,
+            reauth_window_secs: self.reauth_window_secs,
+            fingerprint_mode: self.fingerprint_mode.parse().map_err(|e| vec![e])?,
+            remember_me_secs: self.remember_me_secs,
+            max_sessions_per_user: self.max_sessions_per_user,
+            reauth_methods: self
+                .reauth_methods
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| vec![e])?
+                .unwrap_or_default(),
+            admin_requires_passkey: crate::api::checked(self.admin_requires_passkey.as_deref()),
+        };
+        policy.validate().map(|()| policy)
+    }
+}
+
+impl From<&Policy> for PolicyForm {
+    fn from(policy: &Policy) -> Self {
+        Self {
+            idle_timeout_secs: policy.idle_timeout_secs,
+            absolute_timeout_secs: policy.absolute_timeout_secs,
+            reauth_window_secs: policy.reauth_window_secs,
+            fingerprint_mode: policy.fingerprint_mode.as_str().to_owned(),
+            remember_me_secs: policy.remember_me_secs,
+            max_sessions_per_user: policy.max_sessions_per_user,
+            reauth_methods: Some(policy.reauth_methods.as_str().to_owned()),
+            admin_requires_passkey: Some(policy.admin_requires_passkey.to_string()),
+        }
+    }
+}
+
+/// A whole number from a form field. The server functions take the form's fields flattened
+/// into one argument, and a flattened field reaches its deserializer as text whatever its
+/// type (query strings do not say whether `12` is a number), so it is parsed here.
+fn form_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Number {
+        Int(i64),
+        Text(String),
+    }
+    match Number::deserialize(deserializer)? {
+        Number::Int(n) => Ok(n),
+        Number::Text(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a whole number"))),
     }
 }

@@ -2,6 +2,13 @@
 use clap::Args;
 use std::net::SocketAddr;
 
+/// The Redis key prefix by default (`HALLPASS_REDIS_NAMESPACE`).
+pub const DEFAULT_REDIS_NAMESPACE: &str = "hallpass";
+/// The listen address by default (`LEPTOS_SITE_ADDR`).
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+/// Where the built assets are by default (`LEPTOS_SITE_ROOT`).
+pub const DEFAULT_SITE_ROOT: &str = "target/site";
+
 /// Everything the server needs to start.
 #[derive(Args, Clone, Debug)]
 pub struct Config {
@@ -16,7 +23,7 @@ pub struct Config {
     #[arg(long, env = "HALLPASS_REDIS_URL")]
     pub redis_url: Option<String>,
     /// Prefix of Hallpass's own Redis keys and channel (index, ended sessions, events).
-    #[arg(long, env = "HALLPASS_REDIS_NAMESPACE", default_value = "hallpass")]
+    #[arg(long, env = "HALLPASS_REDIS_NAMESPACE", default_value = DEFAULT_REDIS_NAMESPACE)]
     pub redis_namespace: String,
     /// Connections to Redis per instance (1–64); commands are pipelined on each.
     #[arg(
@@ -94,10 +101,10 @@ pub struct Config {
     #[arg(long, env = "HALLPASS_MAX_CONNECTIONS", default_value_t = crate::transport::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
     /// Address to listen on.
-    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = DEFAULT_ADDR)]
     pub addr: SocketAddr,
     /// Folder with the built site (`pkg/` with the WASM, JS and CSS).
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = DEFAULT_SITE_ROOT)]
     pub site_root: String,
 }
 
@@ -107,7 +114,7 @@ impl Config {
         Self {
             database_url: database_url.into(),
             redis_url,
-            redis_namespace: "hallpass".into(),
+            redis_namespace: DEFAULT_REDIS_NAMESPACE.into(),
             redis_connections: crate::store::DEFAULT_REDIS_CONNECTIONS,
             history_secs: crate::store::DEFAULT_HISTORY_SECS,
             audit_retention_days: crate::cleanup::DEFAULT_AUDIT_RETENTION_DAYS,
@@ -128,8 +135,8 @@ impl Config {
             body_timeout_secs: crate::transport::DEFAULT_BODY_TIMEOUT_SECS,
             write_timeout_secs: crate::transport::DEFAULT_WRITE_TIMEOUT_SECS,
             max_connections: crate::transport::DEFAULT_MAX_CONNECTIONS,
-            addr: ([127, 0, 0, 1], 3000).into(),
-            site_root: "target/site".into(),
+            addr: DEFAULT_ADDR.parse().expect("the default address parses"),
+            site_root: DEFAULT_SITE_ROOT.into(),
         }
     }
 

@@ -42,34 +42,17 @@ pub async fn admin_audit_status() -> Result<Option<crate::model::SelfAuditRun>, 
 
 /// Replaces the policy. It applies to every live session from its next request, on every
 /// server instance.
-// The form's fields, one argument each (the wire format of every server function).
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api", endpoint = "set_policy")]
 pub async fn set_policy(
-    idle_timeout_secs: i64,
-    absolute_timeout_secs: i64,
-    reauth_window_secs: i64,
-    fingerprint_mode: String,
-    remember_me_secs: i64,
-    max_sessions_per_user: i64,
-    reauth_methods: Option<String>,
-    admin_requires_passkey: Option<String>,
+    #[server(flatten)] form: crate::policy::PolicyForm,
 ) -> Result<Policy, ApiError> {
     use crate::ssr::{access::*, audit::*, context::*, events::Event};
 
     let state = server_state()?;
     let admin = require_fresh_admin(&state).await?;
-    let policy = Policy::from_form(
-        idle_timeout_secs,
-        absolute_timeout_secs,
-        reauth_window_secs,
-        &fingerprint_mode,
-        remember_me_secs,
-        max_sessions_per_user,
-        reauth_methods.as_deref(),
-        super::checked(admin_requires_passkey.as_deref()),
-    )
-    .map_err(|errors| ApiError::bad_request(errors.join(" ")))?;
+    let policy = form
+        .policy()
+        .map_err(|errors| ApiError::bad_request(errors.join(" ")))?;
     let needs_passkeys = policy.admin_requires_passkey
         || policy.reauth_methods == crate::policy::ReauthMethods::Passkey;
     if needs_passkeys {

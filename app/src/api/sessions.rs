@@ -202,36 +202,16 @@ pub async fn admin_revoke_all() -> Result<usize, ApiError> {
 
 /// How many live sessions a proposed policy would end now (admin). Same fields as
 /// `set_policy`; nothing is saved.
-// The form's fields, one argument each (the wire format of every server function).
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api", endpoint = "policy_dry_run")]
 pub async fn policy_dry_run(
-    idle_timeout_secs: i64,
-    absolute_timeout_secs: i64,
-    reauth_window_secs: i64,
-    fingerprint_mode: String,
-    remember_me_secs: i64,
-    max_sessions_per_user: i64,
-    reauth_methods: Option<String>,
-    admin_requires_passkey: Option<String>,
+    #[server(flatten)] form: crate::policy::PolicyForm,
 ) -> Result<DryRun, ApiError> {
-    use crate::{
-        policy::Policy,
-        ssr::{access::*, context::*},
-    };
+    use crate::ssr::{access::*, context::*};
     let state = server_state()?;
     require_admin()?;
-    let policy = Policy::from_form(
-        idle_timeout_secs,
-        absolute_timeout_secs,
-        reauth_window_secs,
-        &fingerprint_mode,
-        remember_me_secs,
-        max_sessions_per_user,
-        reauth_methods.as_deref(),
-        super::checked(admin_requires_passkey.as_deref()),
-    )
-    .map_err(|errors| ApiError::bad_request(errors.join(" ")))?;
+    let policy = form
+        .policy()
+        .map_err(|errors| ApiError::bad_request(errors.join(" ")))?;
     let now_ms = state.clock.now_ms();
     let sessions = state
         .registry

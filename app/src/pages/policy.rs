@@ -3,7 +3,7 @@
 use crate::{
     api::{get_policy, policy_dry_run, set_policy},
     components::{follow_session_end, report, use_reauth, AppHeader, Outcome},
-    policy::{FingerprintMode, Policy, ReauthMethods},
+    policy::{FingerprintMode, Policy, PolicyForm, ReauthMethods},
 };
 use leptos::{prelude::*, task::spawn_local};
 
@@ -27,7 +27,7 @@ pub fn PolicyPage() -> impl IntoView {
                 <h1>"Session policy"</h1>
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || loaded.get().map(|result| match result {
-                        Ok(policy) => view! { <PolicyForm policy/> }.into_any(),
+                        Ok(policy) => view! { <PolicyEditor policy/> }.into_any(),
                         Err(err) => {
                             follow_session_end(&err);
                             view! { <p class="error" role="alert">{err.message}</p> }.into_any()
@@ -40,7 +40,7 @@ pub fn PolicyPage() -> impl IntoView {
 }
 
 #[component]
-fn PolicyForm(policy: Policy) -> impl IntoView {
+fn PolicyEditor(policy: Policy) -> impl IntoView {
     let idle = RwSignal::new(policy.idle_timeout_secs);
     let absolute = RwSignal::new(policy.absolute_timeout_secs);
     let reauth_window = RwSignal::new(policy.reauth_window_secs);
@@ -66,17 +66,7 @@ fn PolicyForm(policy: Policy) -> impl IntoView {
     let dry_run = move |_| {
         let p = draft();
         spawn_local(async move {
-            let result = policy_dry_run(
-                p.idle_timeout_secs,
-                p.absolute_timeout_secs,
-                p.reauth_window_secs,
-                p.fingerprint_mode.as_str().to_owned(),
-                p.remember_me_secs,
-                p.max_sessions_per_user,
-                Some(p.reauth_methods.as_str().to_owned()),
-                Some(p.admin_requires_passkey.to_string()),
-            )
-            .await;
+            let result = policy_dry_run(PolicyForm::from(&p)).await;
             outcome.set(Some(match result {
                 Ok(run) => Ok(format!(
                     "Preview: {} of {} live session{} would end now.",
@@ -95,16 +85,7 @@ fn PolicyForm(policy: Policy) -> impl IntoView {
             let result = reauth
                 .run(|| {
                     let p = p.clone();
-                    set_policy(
-                        p.idle_timeout_secs,
-                        p.absolute_timeout_secs,
-                        p.reauth_window_secs,
-                        p.fingerprint_mode.as_str().to_owned(),
-                        p.remember_me_secs,
-                        p.max_sessions_per_user,
-                        Some(p.reauth_methods.as_str().to_owned()),
-                        Some(p.admin_requires_passkey.to_string()),
-                    )
+                    set_policy(PolicyForm::from(&p))
                 })
                 .await;
             report(

@@ -313,25 +313,22 @@ impl TestServer {
     /// Sets the policy through the API as a freshly signed-in admin.
     pub async fn set_policy(&self, idle: i64, absolute: i64, mode: &str, max_sessions: i64) {
         let admin = self.session_for(ADMIN_EMAIL).await;
-        let (idle, absolute, max) = (
-            idle.to_string(),
-            absolute.to_string(),
-            max_sessions.to_string(),
-        );
-        let res = self
-            .post(
-                "set_policy",
-                &[
-                    ("idle_timeout_secs", idle.as_str()),
-                    ("absolute_timeout_secs", absolute.as_str()),
-                    ("reauth_window_secs", "300"),
-                    ("fingerprint_mode", mode),
-                    ("remember_me_secs", "2592000"),
-                    ("max_sessions_per_user", max.as_str()),
-                ],
-                Some(&admin),
-            )
-            .await;
+        let form = app::policy::PolicyForm {
+            idle_timeout_secs: idle,
+            absolute_timeout_secs: absolute,
+            reauth_window_secs: 300,
+            fingerprint_mode: mode.to_owned(),
+            remember_me_secs: 2_592_000,
+            max_sessions_per_user: max_sessions,
+            reauth_methods: None,
+            admin_requires_passkey: None,
+        };
+        let fields = form_fields(&form);
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let res = self.post("set_policy", &pairs, Some(&admin)).await;
         assert_eq!(
             res.status(),
             200,
@@ -358,6 +355,22 @@ impl TestServer {
             .expect("login sets the session cookie")
             .0
     }
+}
+
+/// A server function's argument as its form fields (name, text), as the page sends them.
+pub fn form_fields(argument: &impl serde::Serialize) -> Vec<(String, String)> {
+    let serde_json::Value::Object(fields) = serde_json::to_value(argument).expect("serializable")
+    else {
+        panic!("a form is a struct");
+    };
+    fields
+        .into_iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(name, value)| match value {
+            serde_json::Value::String(text) => (name, text),
+            other => (name, other.to_string()),
+        })
+        .collect()
 }
 
 fn serde_urlencoded(form: &[(&str, &str)]) -> String {
