@@ -280,10 +280,15 @@ mod tests {
         });
         let form: PolicyForm = serde_json::from_value(text.clone()).unwrap();
         assert_eq!(form.policy().unwrap().idle_timeout_secs, 600);
-        assert!(!form.policy().unwrap().admin_requires_passkey, "an absent checkbox is off");
+        assert!(
+            !form.policy().unwrap().admin_requires_passkey,
+            "an absent checkbox is off"
+        );
         let mut bad = text;
         bad["idle_timeout_secs"] = "ten".into();
-        let err = serde_json::from_value::<PolicyForm>(bad).unwrap_err().to_string();
+        let err = serde_json::from_value::<PolicyForm>(bad)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("\"ten\" is not a whole number"), "{err}");
         let mut wrong = PolicyForm::from(&policy);
         wrong.fingerprint_mode = "sometimes".into();

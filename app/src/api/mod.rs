@@ -3,18 +3,14 @@
 mod account;
 mod admin;
 mod auth;
-mod history;
+mod devices;
 mod passkeys;
-mod sessions;
-mod users;
 
 pub use account::*;
 pub use admin::*;
 pub use auth::*;
-pub use history::*;
+pub use devices::*;
 pub use passkeys::*;
-pub use sessions::*;
-pub use users::*;
 
 /// Reads a form checkbox: present and not `false`/`0`/`off` means yes.
 pub fn checked(value: Option<&str>) -> bool {

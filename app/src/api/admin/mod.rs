@@ -1,6 +1,21 @@
-//! Admin actions: every one needs the admin role and a fresh password check.
-use crate::{error::ApiError, policy::Policy};
+//! Server functions for admins: the policy (its dry run and its change), this deployment's
+//! security grade and its self-audit here; everyone's sessions, the accounts and the audit
+//! trail in the submodules. Every one needs the admin role; every change, a fresh
+//! re-authentication.
+use crate::{error::ApiError, model::DryRun, policy::Policy};
 use leptos::prelude::*;
+
+/// Most sessions a dry run examines.
+#[cfg(feature = "ssr")]
+const DRY_RUN_LIMIT: usize = 100_000;
+
+mod history;
+mod sessions;
+mod users;
+
+pub use history::*;
+pub use sessions::*;
+pub use users::*;
 
 /// This deployment, graded: the policy in force and the configuration the server started
 /// with, each setting with its status, why it matters and the fix (admin).
@@ -85,4 +100,32 @@ pub async fn set_policy(
         )
         .await;
     Ok(policy)
+}
+
+/// How many live sessions a proposed policy would end now (admin). Same fields as
+/// `set_policy`; nothing is saved.
+#[server(prefix = "/api", endpoint = "policy_dry_run")]
+pub async fn policy_dry_run(
+    #[server(flatten)] form: crate::policy::PolicyForm,
+) -> Result<DryRun, ApiError> {
+    use crate::ssr::{access::*, context::*};
+    let state = server_state()?;
+    require_admin()?;
+    let policy = form
+        .policy()
+        .map_err(|errors| ApiError::bad_request(errors.join(" ")))?;
+    let now_ms = state.clock.now_ms();
+    let sessions = state
+        .registry
+        .list_all(DRY_RUN_LIMIT)
+        .await
+        .map_err(store_unavailable)?;
+    let would_end = sessions
+        .iter()
+        .filter(|(_, a)| a.timed_out(&policy, now_ms).is_some())
+        .count();
+    Ok(DryRun {
+        would_end,
+        total: sessions.len(),
+    })
 }

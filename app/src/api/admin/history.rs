@@ -1,5 +1,5 @@
-//! The audit trail as the dashboards read it: recent events, one session's story, and the
-//! export for a SIEM.
+//! The audit trail as the admin dashboards read it: recent events and one session's story
+//! (the export for a SIEM is `/api/audit.jsonl`, served by the server).
 use crate::{
     error::ApiError,
     model::{AuditRecord, Timeline},
@@ -38,32 +38,5 @@ pub async fn session_timeline(handle: String) -> Result<Timeline, ApiError> {
     use crate::ssr::{access::*, context::*};
     let state = server_state()?;
     require_admin()?;
-    timeline_of(&state, &handle, None).await
-}
-
-/// The story of one of the caller's own sessions (no other user's data).
-#[server(prefix = "/api", endpoint = "my_session_timeline")]
-pub async fn my_session_timeline(handle: String) -> Result<Timeline, ApiError> {
-    use crate::ssr::{access::*, context::*};
-    let state = server_state()?;
-    let me = require_principal()?;
-    timeline_of(&state, &handle, Some(&me.0.user_id)).await
-}
-
-#[cfg(feature = "ssr")]
-async fn timeline_of(
-    state: &crate::ssr::context::ServerState,
-    handle: &str,
-    owner: Option<&str>,
-) -> Result<Timeline, ApiError> {
-    let key = crate::model::SessionKey::from_handle(handle)?;
-    let timeline = state
-        .audit
-        .timeline(&key, owner)
-        .await
-        .map_err(crate::ssr::context::db_unavailable)?;
-    if timeline.events.is_empty() {
-        return Err(ApiError::not_found("No recorded events for that session."));
-    }
-    Ok(timeline)
+    crate::api::devices::timeline_of(&state, &handle, None).await
 }

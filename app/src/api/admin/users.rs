@@ -1,8 +1,8 @@
-//! Accounts: the admin's list and changes (each change needs a fresh re-authentication and
-//! is audited with who made it), and the public end of a one-time set-password link.
+//! Accounts (admin): the list and its changes, each needing a fresh re-authentication and
+//! audited with who made it.
 use crate::{
     error::ApiError,
-    model::{AccountChange, AccountPage, CurrentUser, Impact},
+    model::{AccountChange, AccountPage, Impact},
 };
 use leptos::prelude::*;
 
@@ -201,62 +201,4 @@ pub async fn admin_delete_user(email: String) -> Result<AccountChange, ApiError>
         ended_sessions: ended,
         link: None,
     })
-}
-
-/// Sets a password with a one-time link (public): the link works once, within 24 hours;
-/// afterwards the user is signed in with a fresh session.
-#[server(prefix = "/api", endpoint = "set_password_with_link")]
-pub async fn set_password_with_link(
-    token: String,
-    new_password: String,
-) -> Result<CurrentUser, ApiError> {
-    use crate::{
-        model::EndReason,
-        ssr::{
-            accounts,
-            audit::*,
-            context::*,
-            cookies::REMEMBER_COOKIE,
-            ending::{end_everywhere, Ending},
-            lifecycle,
-            users::CreateUserError,
-        },
-    };
-    let state = server_state()?;
-    crate::ssr::password::check_strength(&new_password).map_err(ApiError::bad_request)?;
-    let user = accounts::redeem_link(&state, &token).await?;
-    state
-        .users
-        .set_password(&user.id, &new_password, &user.password_stamp())
-        .await
-        .map_err(|err| match err {
-            CreateUserError::Invalid(message) => ApiError::bad_request(message),
-            // Deleted, or the password set otherwise, since the link was checked.
-            CreateUserError::Changed | CreateUserError::Exists => ApiError::bad_request(
-                "This link is no longer valid. Ask an administrator for a new one.",
-            ),
-            CreateUserError::Database(err) => db_unavailable(err),
-        })?;
-    // Whatever was signed in to this account before (someone who knew the old password) ends
-    // with it, and this browser's remember-me token of whoever used it before goes.
-    let client = client_info();
-    let ending = Ending::new(EndReason::PasswordChanged, &client)
-        .recorded_as(AuditKind::PasswordChanged, "set with a one-time link");
-    end_everywhere(&state, &user.id, None, &ending).await?;
-    if let Ok(Some(old)) = REMEMBER_COOKIE.read(&request_headers()?) {
-        state.remember.revoke(&old).await.map_err(db_unavailable)?;
-        append_response_header(http::header::SET_COOKIE, REMEMBER_COOKIE.removal());
-    }
-    let gen = lifecycle::generation(&state, &user.id).await?;
-    let auth = lifecycle::start_session(
-        &state,
-        &session()?,
-        &user,
-        &client,
-        crate::model::AuthMethod::Password,
-        gen,
-        None,
-    )
-    .await?;
-    Ok(auth.me(&state.policy.current(), state.clock.now()))
 }
