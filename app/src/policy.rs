@@ -274,7 +274,7 @@ mod tests {
         assert_eq!(PolicyForm::from(&policy).policy(), Ok(policy.clone()));
         // On the wire every field is text, as a flattened form field reaches its deserializer.
         let text = serde_json::json!({
-            "idle_timeout_secs": " 600", "absolute_timeout_secs": "7200",
+            "idle_timeout_secs": "600", "absolute_timeout_secs": "7200",
             "reauth_window_secs": "300", "fingerprint_mode": "log",
             "remember_me_secs": "86400", "max_sessions_per_user": "5",
         });
@@ -283,6 +283,30 @@ mod tests {
         assert!(
             !form.policy().unwrap().admin_requires_passkey,
             "an absent checkbox is off"
+        );
+        // An empty checkbox or method field reads as left out, as a browser's form sends them.
+        let mut empty = text.clone();
+        empty["admin_requires_passkey"] = "".into();
+        empty["reauth_methods"] = "".into();
+        let form: PolicyForm = serde_json::from_value(empty).unwrap();
+        let policy_of_empty = form.policy().unwrap();
+        assert!(
+            !policy_of_empty.admin_requires_passkey,
+            "an empty checkbox is off"
+        );
+        assert_eq!(policy_of_empty.reauth_methods, Default::default());
+        let mut checked = text.clone();
+        checked["admin_requires_passkey"] = "on".into();
+        let form: PolicyForm = serde_json::from_value(checked).unwrap();
+        assert!(
+            form.policy().unwrap().admin_requires_passkey,
+            "a ticked box is on"
+        );
+        let mut padded = text.clone();
+        padded["idle_timeout_secs"] = " 600".into();
+        assert!(
+            serde_json::from_value::<PolicyForm>(padded).is_err(),
+            "numbers are not trimmed"
         );
         let mut bad = text;
         bad["idle_timeout_secs"] = "ten".into();
@@ -375,7 +399,7 @@ pub struct PolicyForm {
     /// [`Policy::max_sessions_per_user`].
     #[serde(deserialize_with = "form_number")]
     pub max_sessions_per_user: i64,
-    /// `password`, `passkey` or `both` (left out: both).
+    /// `password`, `passkey` or `both` (left out or empty: both).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reauth_methods: Option<String>,
     /// A checkbox (see [`crate::api::checked`]).
@@ -396,6 +420,7 @@ impl PolicyForm {
             reauth_methods: self
                 .reauth_methods
                 .as_deref()
+                .filter(|text| !text.is_empty())
                 .map(str::parse)
                 .transpose()
                 .map_err(|e| vec![e])?
@@ -434,7 +459,6 @@ fn form_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64,
     match Number::deserialize(deserializer)? {
         Number::Int(n) => Ok(n),
         Number::Text(text) => text
-            .trim()
             .parse()
             .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a whole number"))),
     }

@@ -12,9 +12,10 @@ pub use auth::*;
 pub use devices::*;
 pub use passkeys::*;
 
-/// Reads a form checkbox: present and not `false`/`0`/`off` means yes.
+/// Reads a form checkbox: present and not empty, `false`, `0` or `off` means yes (a browser
+/// sends `on` for a ticked box and nothing for an unticked one).
 pub fn checked(value: Option<&str>) -> bool {
-    value.is_some_and(|v| !matches!(v, "false" | "0" | "off"))
+    value.is_some_and(|v| !matches!(v, "" | "false" | "0" | "off"))
 }
 
 /// Endpoints a page calls on its own (refetching lists after live events, checking whether
