@@ -3,7 +3,7 @@
 //! forgetting and the lock atomic; the lock rule is the same as the in-memory counters'.
 use crate::redis_conn::Namespace;
 use crate::store::{failed, StoreResult};
-use app::ssr::throttle::{Throttle, FORGET_AFTER_SECS, MAX_LOCK_SECS};
+use app::ssr::throttle::{time_left, Throttle, FORGET_AFTER_SECS, MAX_LOCK_SECS};
 use async_trait::async_trait;
 use fred::prelude::{HashesInterface, KeysInterface, LuaInterface, Pool};
 
@@ -26,7 +26,8 @@ return lock
 "#;
 
 /// Reserves an attempt. KEYS[1]: the counter hash. ARGV: now, free, forget-after, max-lock.
-/// Returns the seconds left while locked (nothing counted), else 0 after counting the attempt
+/// Returns the seconds left while locked (nothing counted; a lock holds through its last whole
+/// second, as [`time_left`] says), else 0 after counting the attempt
 /// as a failure and setting the lock it earns: one script, so parallel reservations see each
 /// other.
 const RESERVE: &str = r#"
@@ -34,7 +35,7 @@ local now, free, forget, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(AR
 local last = tonumber(redis.call('HGET', KEYS[1], 'last'))
 if last and now - last >= forget then redis.call('DEL', KEYS[1]) end
 local locked = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
-if locked > now then return locked - now end
+if locked > 0 and locked >= now then return locked - now + 1 end
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 if failures > free then
   redis.call('HSET', KEYS[1], 'until', now + math.min(2 ^ math.min(failures - free - 1, 62), max))
@@ -88,7 +89,7 @@ impl Throttle for RedisThrottle {
             .hget(self.namespace.throttle_key(key), "until")
             .await
             .map_err(failed)?;
-        Ok(until.filter(|u| *u > now).map(|u| u - now))
+        Ok(until.and_then(|until| time_left(until, now)))
     }
 
     async fn fail(&self, key: &str, now: i64, free: u32) -> StoreResult<Option<i64>> {

@@ -36,6 +36,14 @@ pub const FREE_REAUTH_PER_USER: u32 = 20;
 pub const FREE_GUESSES_PER_IP: u32 = 50;
 const MAX_KEYS: usize = 100_000;
 
+/// The seconds a lock that runs `until` (a lock of L seconds earned during second T runs
+/// until T + L) has left at `now`, if any. Clocks tick in whole seconds, so a lock holds
+/// through the whole of its last second: it lasts at least L seconds wherever in second T it
+/// began (counting it out at T + L would make a 1 s lock earned at T.999 last a millisecond).
+pub fn time_left(until: i64, now: i64) -> Option<i64> {
+    (until >= now && until > 0).then(|| until - now + 1)
+}
+
 /// The lock (seconds) that failure number `failures` earns when `free` are allowed: none for
 /// the free ones, then 1 s, doubling per failure, at most [`MAX_LOCK_SECS`].
 pub fn lock_secs(failures: u32, free: u32) -> Option<i64> {
@@ -105,10 +113,7 @@ pub struct LocalThrottle(Arc<Mutex<HashMap<String, Entry>>>);
 impl Throttle for LocalThrottle {
     async fn locked_for(&self, key: &str, now: i64) -> StoreResult<Option<i64>> {
         let map = self.0.lock().expect("throttle lock poisoned");
-        Ok(map
-            .get(key)
-            .filter(|e| e.locked_until > now)
-            .map(|e| e.locked_until - now))
+        Ok(map.get(key).and_then(|e| time_left(e.locked_until, now)))
     }
 
     async fn fail(&self, key: &str, now: i64, free: u32) -> StoreResult<Option<i64>> {
@@ -125,8 +130,10 @@ impl Throttle for LocalThrottle {
         // Checked and counted under one lock: parallel reservations see each other.
         let mut map = self.0.lock().expect("throttle lock poisoned");
         if let Some(entry) = map.get(key) {
-            if entry.locked_until > now && now - entry.last_failure < FORGET_AFTER_SECS {
-                return Ok(Some(entry.locked_until - now));
+            if now - entry.last_failure < FORGET_AFTER_SECS {
+                if let Some(left) = time_left(entry.locked_until, now) {
+                    return Ok(Some(left));
+                }
             }
         }
         count(&mut map, key, now, free);
@@ -168,11 +175,14 @@ pub async fn check_throttle_behaviour(t: &dyn Throttle) {
     }
     assert_eq!(ok(t.locked_for("k", 100).await), None);
     assert_eq!(ok(t.fail("k", 100, 3).await), Some(1));
-    assert_eq!(ok(t.locked_for("k", 100).await), Some(1));
+    // A lock holds through its last whole second: at least as long as it says.
+    assert_eq!(ok(t.locked_for("k", 100).await), Some(2));
+    assert_eq!(ok(t.locked_for("k", 101).await), Some(1));
     assert_eq!(ok(t.fail("k", 101, 3).await), Some(2));
     assert_eq!(ok(t.fail("k", 101, 3).await), Some(4));
-    assert_eq!(ok(t.locked_for("k", 104).await), Some(1));
-    assert_eq!(ok(t.locked_for("k", 105).await), None);
+    assert_eq!(ok(t.locked_for("k", 104).await), Some(2));
+    assert_eq!(ok(t.locked_for("k", 105).await), Some(1));
+    assert_eq!(ok(t.locked_for("k", 106).await), None);
     assert_eq!(
         ok(t.locked_for("other", 105).await),
         None,
@@ -181,7 +191,7 @@ pub async fn check_throttle_behaviour(t: &dyn Throttle) {
     for _ in 0..40 {
         ok(t.fail("k", 105, 3).await);
     }
-    assert_eq!(ok(t.locked_for("k", 105).await), Some(MAX_LOCK_SECS));
+    assert_eq!(ok(t.locked_for("k", 105).await), Some(MAX_LOCK_SECS + 1));
     assert_eq!(
         ok(t.fail("k", 105 + MAX_LOCK_SECS, 3).await),
         Some(MAX_LOCK_SECS),
@@ -212,8 +222,13 @@ pub async fn check_throttle_behaviour(t: &dyn Throttle) {
     }
     assert_eq!(
         ok(t.reserve("r", t0, 3).await),
-        Some(1),
+        Some(2),
         "the fourth reservation earned a lock at once"
+    );
+    assert_eq!(
+        ok(t.reserve("r", t0 + 1, 3).await),
+        Some(1),
+        "which holds through its last second"
     );
     t.refund("r", 3).await.expect("throttle store answers");
     assert_eq!(
