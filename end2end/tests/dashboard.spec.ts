@@ -95,3 +95,29 @@ test('the countdown warns before the idle timeout and can keep the session alive
   await expect(user.page).toHaveURL(/\/login\?reason=idle$/, { timeout: 20_000 });
   await user.context.close();
 });
+
+test('the admin list is filtered and paged by the server', async ({ browser, baseURL }) => {
+  const user = await signedInPage(browser, baseURL!, USER);
+  const admin = await signedInPage(browser, baseURL!, ADMIN);
+  await admin.page.goto('/admin');
+  await hydrated(admin.page);
+  const rows = admin.page.locator('[data-testid=admin-sessions] tbody tr');
+  const range = admin.page.getByTestId('sessions-range');
+  await expect(range).toHaveText(/^Sessions 1–\d+ of \d+$/);
+  await expect(admin.page.getByRole('button', { name: 'Previous' })).toBeDisabled();
+
+  await admin.page.getByLabel('Filter').fill(USER.email.toUpperCase());
+  await expect(rows.first()).toContainText(USER.email);
+  await expect(rows.filter({ hasNotText: USER.email })).toHaveCount(0);
+  const shown = await rows.count();
+  expect(shown).toBeGreaterThanOrEqual(1);
+  await expect(range).toHaveText(`Sessions 1–${shown} of ${shown}`);
+
+  await admin.page.getByLabel('Filter').fill('no-such-account');
+  await expect(range).toHaveText('No live sessions');
+  await expect(rows).toHaveCount(0);
+  await admin.page.getByLabel('Filter').fill('');
+  await expect(rows.filter({ hasText: ADMIN.email }).first()).toBeVisible();
+  await admin.context.close();
+  await user.context.close();
+});

@@ -44,14 +44,15 @@ impl Registry {
     }
 }
 
-fn auth_of(record: &Record) -> Option<AuthState> {
-    serde_json::from_value(record.data.get(AUTH_KEY)?.clone()).ok()
+/// The signed-in state a record holds (taken out of it, not copied: listings read many).
+fn auth_of(mut record: Record) -> Option<AuthState> {
+    serde_json::from_value(record.data.remove(AUTH_KEY)?).ok()
 }
 
 fn with_auth(sessions: Vec<(SessionKey, Record)>) -> Vec<(SessionKey, AuthState)> {
     sessions
         .into_iter()
-        .filter_map(|(key, record)| Some((key, auth_of(&record)?)))
+        .filter_map(|(key, record)| Some((key, auth_of(record)?)))
         .collect()
 }
 
@@ -63,10 +64,21 @@ impl SessionRegistry for Registry {
         ))
     }
 
-    async fn list_all(&self, limit: usize) -> StoreResult<Vec<(SessionKey, AuthState)>> {
+    async fn list_recent(
+        &self,
+        skip: usize,
+        limit: usize,
+    ) -> StoreResult<Vec<(SessionKey, AuthState)>> {
         Ok(with_auth(
-            self.store.recent_sessions(limit).await.map_err(failed)?,
+            self.store
+                .recent_sessions(skip, limit)
+                .await
+                .map_err(failed)?,
         ))
+    }
+
+    async fn count_all(&self) -> StoreResult<usize> {
+        self.store.index().count().await
     }
 
     async fn get(&self, key: &SessionKey) -> StoreResult<Option<AuthState>> {
@@ -75,7 +87,6 @@ impl SessionRegistry for Registry {
             .load_key(&key.id())
             .await
             .map_err(failed)?
-            .as_ref()
             .and_then(auth_of))
     }
 

@@ -480,8 +480,17 @@ pub struct ActivitySample {
 /// The admin dashboard's data (`/api/admin_sessions`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dashboard {
-    /// The most recently active live sessions (at most 500).
+    /// This page of live sessions, most recently active first.
     pub sessions: Vec<SessionInfo>,
     /// Active sessions over the last hours, oldest first.
     pub activity: Vec<ActivitySample>,
+    /// How many sessions match the filter (all of them without one), on every page.
+    pub total: usize,
+    /// This page (from 0).
+    pub page: usize,
+    /// Sessions per page.
+    pub page_size: usize,
+    /// The filter matched more accounts than a listing follows: only the sessions of the
+    /// first ones (by e-mail) are listed, so the filter should be narrowed.
+    pub filter_capped: bool,
 }

@@ -9,14 +9,6 @@ use crate::{
 };
 use leptos::{prelude::*, task::spawn_local};
 
-fn matches(s: &SessionInfo, filter: &str) -> bool {
-    let filter = filter.trim().to_lowercase();
-    filter.is_empty()
-        || [&s.email, &s.ip, &s.browser, &s.os]
-            .iter()
-            .any(|field| field.to_lowercase().contains(&filter))
-}
-
 fn sort(list: &mut [SessionInfo], by: &str) {
     match by {
         "started" => list.sort_by_key(|s| std::cmp::Reverse(s.created_at)),
@@ -63,14 +55,21 @@ fn ActivityChart(samples: Vec<ActivitySample>) -> impl IntoView {
 pub fn AdminPage() -> impl IntoView {
     let tick = use_live_tick();
     let reload = RwSignal::new(0u64);
-    let dashboard = Resource::new(move || (tick.get(), reload.get()), |_| admin_sessions());
+    // Paging and the filter are the server's: the list reaches every session however many.
+    let filter = RwSignal::new(String::new());
+    let page = RwSignal::new(0usize);
+    let dashboard = Resource::new(
+        move || (tick.get(), reload.get(), filter.get(), page.get()),
+        |(_, _, filter, page)| {
+            admin_sessions((!filter.trim().is_empty()).then_some(filter), Some(page))
+        },
+    );
     // `?email=…` (the Users page's "History"): that account's events only.
     let query = leptos_router::hooks::use_query_map();
     let audit = Resource::new(
         move || (tick.get(), reload.get(), query.read().get("email")),
         |(_, _, email)| audit_events(Some(50), email),
     );
-    let filter = RwSignal::new(String::new());
     let sort_by = RwSignal::new("active".to_owned());
     let reauth = use_reauth();
     let message = RwSignal::new(None::<Result<String, String>>);
@@ -107,9 +106,9 @@ pub fn AdminPage() -> impl IntoView {
                 <Outcome outcome=message/>
                 <div class="toolbar">
                     <label for="filter">"Filter"</label>
-                    <input id="filter" type="text" placeholder="user, IP or browser" prop:value=move || filter.get()
-                        on:input=move |ev| filter.set(event_target_value(&ev))/>
-                    <label for="sort">"Sort by"</label>
+                    <input id="filter" type="search" placeholder="user e-mail contains…" prop:value=move || filter.get()
+                        on:input=move |ev| { page.set(0); filter.set(event_target_value(&ev)); }/>
+                    <label for="sort">"Sort this page by"</label>
                     <select id="sort" on:change=move |ev| sort_by.set(event_target_value(&ev))>
                         <option value="active">"Last active"</option>
                         <option value="started">"Started"</option>
@@ -120,10 +119,29 @@ pub fn AdminPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || dashboard.get().map(|result| match result {
                         Ok(dash) => {
-                            let mut rows: Vec<_> = dash.sessions.into_iter().filter(|s| matches(s, &filter.get())).collect();
+                            let mut rows = dash.sessions;
                             sort(&mut rows, &sort_by.get());
+                            let first = dash.page * dash.page_size;
+                            let shown = rows.len();
+                            let has_next = first + shown < dash.total && shown > 0;
                             view! {
                                 <ActivityChart samples=dash.activity/>
+                                <div class="toolbar pager" data-testid="sessions-pager">
+                                    <span data-testid="sessions-range">{if dash.total == 0 {
+                                        "No live sessions".to_owned()
+                                    } else if shown == 0 {
+                                        format!("No sessions on this page (of {})", dash.total)
+                                    } else {
+                                        format!("Sessions {}–{} of {}", first + 1, first + shown, dash.total)
+                                    }}</span>
+                                    <button type="button" class="secondary" disabled=dash.page == 0
+                                        on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"Previous"</button>
+                                    <button type="button" class="secondary" disabled=!has_next
+                                        on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+                                    {dash.filter_capped.then(|| view! {
+                                        <span class="muted">"More accounts match than one list follows: only the first 200 by e-mail are shown. Narrow the filter."</span>
+                                    })}
+                                </div>
                                 <div class="table-wrap">
                                 <table data-testid="admin-sessions">
                                     <thead><tr><th>"User"</th><th>"Device"</th><th>"IP"</th><th>"Signed in with"</th><th>"Started"</th><th>"Last active"</th><th></th></tr></thead>

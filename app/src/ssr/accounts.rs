@@ -108,14 +108,7 @@ pub async fn list(
     page: i64,
 ) -> Result<AccountPage, ApiError> {
     let pool = state.users.pool();
-    let filter = filter.trim().to_lowercase();
-    let pattern = format!(
-        "%{}%",
-        filter
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let pattern = super::users::contains_pattern(filter);
     let order = match sort {
         AccountSort::Email => "u.email ASC",
         AccountSort::Newest => "u.created_at DESC, u.email ASC",

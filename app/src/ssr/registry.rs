@@ -82,8 +82,29 @@ pub trait SessionRegistry: Send + Sync + std::fmt::Debug {
     /// The user's live sessions (storage key and state), least recently used first.
     async fn list_user(&self, user_id: &str) -> StoreResult<Vec<(SessionKey, AuthState)>>;
 
-    /// The most recently active live sessions of everyone, at most `limit`.
-    async fn list_all(&self, limit: usize) -> StoreResult<Vec<(SessionKey, AuthState)>>;
+    /// The live sessions of every user in `user_ids` (a filtered admin list), several users'
+    /// lookups in flight at once.
+    async fn list_users(&self, user_ids: &[String]) -> StoreResult<Vec<(SessionKey, AuthState)>> {
+        use futures::{stream, StreamExt, TryStreamExt};
+        let lists: Vec<Vec<_>> = stream::iter(user_ids.iter().cloned())
+            .map(|user_id| async move { self.list_user(&user_id).await })
+            .buffered(16)
+            .try_collect()
+            .await?;
+        Ok(lists.into_iter().flatten().collect())
+    }
+
+    /// Everyone's live sessions, most recently active first: at most `limit` of them, after
+    /// the first `skip` indexed ones (a page of the admin list).
+    async fn list_recent(
+        &self,
+        skip: usize,
+        limit: usize,
+    ) -> StoreResult<Vec<(SessionKey, AuthState)>>;
+
+    /// How many sessions are indexed (everyone's; a session that ended unannounced counts
+    /// until a listing or the clean-up prunes its entry).
+    async fn count_all(&self) -> StoreResult<usize>;
 
     /// One session's state, if it is live.
     async fn get(&self, key: &SessionKey) -> StoreResult<Option<AuthState>>;

@@ -82,6 +82,20 @@ pub fn normalize_email(email: &str) -> Result<String, String> {
     }
 }
 
+/// A `LIKE … ESCAPE '\'` pattern matching e-mails (stored lower-case) that contain
+/// `fragment`, with `%`, `_` and `\` in it taken literally.
+pub fn contains_pattern(fragment: &str) -> String {
+    format!(
+        "%{}%",
+        fragment
+            .trim()
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
 /// Most user ids [`Users::is_known`] remembers before it starts over.
 const KNOWN_USERS_CAPACITY: usize = 100_000;
 
@@ -124,6 +138,25 @@ impl Users {
             known.clear();
         }
         known.insert(user_id.to_owned());
+    }
+
+    /// Ids of up to `limit` accounts whose e-mail contains `fragment` (case-insensitively;
+    /// `%` and `_` are plain characters), and whether more match.
+    pub async fn ids_with_email_containing(
+        &self,
+        fragment: &str,
+        limit: i64,
+    ) -> Result<(Vec<String>, bool), sqlx::Error> {
+        let mut ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM users WHERE email LIKE $1 ESCAPE '\\' ORDER BY email LIMIT $2",
+        )
+        .bind(contains_pattern(fragment))
+        .bind(limit.saturating_add(1))
+        .fetch_all(&self.pool)
+        .await?;
+        let more = ids.len() as i64 > limit;
+        ids.truncate(limit.max(0) as usize);
+        Ok((ids, more))
     }
 
     /// How many accounts exist.

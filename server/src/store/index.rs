@@ -145,23 +145,53 @@ impl SessionIndex {
         self.keys(entries, Some(user_id)).await
     }
 
-    /// The most recently active session keys of everyone, newest first.
-    pub async fn recent_keys(&self, limit: usize) -> StoreResult<Vec<SessionKey>> {
-        let limit = limit.max(1);
+    /// Everyone's session keys, most recently active first: `limit` of them after the first
+    /// `skip` (a page of the admin list is one `ZRANGE` or one indexed query, whatever the
+    /// number of sessions).
+    pub async fn recent_keys(&self, skip: usize, limit: usize) -> StoreResult<Vec<SessionKey>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let (skip, limit) = (
+            skip.min(i64::MAX as usize) as i64,
+            limit.min(i64::MAX as usize) as i64,
+        );
         let entries: Vec<String> = match self {
             SessionIndex::Redis(pool, ns) => pool
-                .zrange(ns.live_set(), 0, limit as i64 - 1, None, true, None, false)
+                .zrange(
+                    ns.live_set(),
+                    skip,
+                    skip.saturating_add(limit - 1),
+                    None,
+                    true,
+                    None,
+                    false,
+                )
                 .await
                 .map_err(failed)?,
             SessionIndex::Sql(db) => sqlx::query_scalar(
-                "SELECT skey FROM session_index ORDER BY last_seen DESC LIMIT $1",
+                "SELECT skey FROM session_index ORDER BY last_seen DESC, skey ASC LIMIT $1 OFFSET $2",
             )
-            .bind(limit as i64)
+            .bind(limit)
+            .bind(skip)
             .fetch_all(db)
             .await
             .map_err(failed)?,
         };
         self.keys(entries, None).await
+    }
+
+    /// How many sessions the global index holds (entries of sessions that ended without
+    /// their index being told are counted until a listing or the clean-up prunes them).
+    pub async fn count(&self) -> StoreResult<usize> {
+        let count: i64 = match self {
+            SessionIndex::Redis(pool, ns) => pool.zcard(ns.live_set()).await.map_err(failed)?,
+            SessionIndex::Sql(db) => sqlx::query_scalar("SELECT COUNT(*) FROM session_index")
+                .fetch_one(db)
+                .await
+                .map_err(failed)?,
+        };
+        Ok(count.max(0) as usize)
     }
 
     /// Index entries as keys, in order; an entry that is not a key (nothing of ours writes

@@ -6,6 +6,7 @@ use app::{
     ssr::events::{Event, EventBus},
 };
 use async_trait::async_trait;
+use futures::{stream, StreamExt, TryStreamExt};
 use std::sync::Arc;
 use tower_sessions::{
     session::{Id, Record},
@@ -14,6 +15,9 @@ use tower_sessions::{
 
 /// How many records a listing loads per round trip.
 const LOAD_BATCH: usize = 1000;
+
+/// How many of those round trips a long listing (the policy dry run) keeps in flight.
+const BATCHES_IN_FLIGHT: usize = 4;
 
 /// Wraps a store; every signed-in record it saves is indexed under its user, and removed
 /// from the index when deleted. A new record is indexed right after it is stored (and
@@ -70,13 +74,14 @@ impl Indexed<Backend> {
         Ok(live)
     }
 
-    /// The most recently active live sessions of everyone, newest first; stale global index
-    /// entries are pruned on the way.
+    /// Everyone's live sessions, most recently active first, `limit` of them after the first
+    /// `skip` index entries; stale global index entries are pruned on the way.
     pub async fn recent_sessions(
         &self,
+        skip: usize,
         limit: usize,
     ) -> session_store::Result<Vec<(SessionKey, Record)>> {
-        let keys = self.index.recent_keys(limit).await.map_err(backend)?;
+        let keys = self.index.recent_keys(skip, limit).await.map_err(backend)?;
         let mut live = Vec::new();
         for (key, record) in self.load_keys(keys).await? {
             match record {
@@ -88,18 +93,25 @@ impl Indexed<Backend> {
     }
 
     /// Loads the records of index keys in batches (one round trip per [`LOAD_BATCH`] on
-    /// Redis), keeping their order.
+    /// Redis), [`BATCHES_IN_FLIGHT`] at a time so that decoding one batch overlaps the store's
+    /// work on the next, keeping their order.
     async fn load_keys(
         &self,
         keys: Vec<SessionKey>,
     ) -> session_store::Result<Vec<(SessionKey, Option<Record>)>> {
-        let mut out = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(LOAD_BATCH) {
-            let ids: Vec<Id> = chunk.iter().map(SessionKey::id).collect();
-            let records = self.inner.load_many(&ids).await?;
-            out.extend(chunk.iter().cloned().zip(records));
-        }
-        Ok(out)
+        let batches: Vec<Vec<Option<Record>>> = stream::iter(
+            keys.chunks(LOAD_BATCH)
+                .map(|chunk| chunk.iter().map(SessionKey::id).collect::<Vec<Id>>())
+                .collect::<Vec<_>>(),
+        )
+        .map(|ids| async move { self.inner.load_many(&ids).await })
+        .buffered(BATCHES_IN_FLIGHT)
+        .try_collect()
+        .await?;
+        Ok(keys
+            .into_iter()
+            .zip(batches.into_iter().flatten())
+            .collect())
     }
 
     /// Deletes a record and its index entries; whether the record was there.

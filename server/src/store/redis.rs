@@ -2,16 +2,15 @@
 //! deployments sharing one Redis never read each other's sessions.
 //!
 //! A record is stored as `{user_id}|{generation}|` followed by the MessagePack record, so one
-//! Lua script can load it *and* check it against its user's generation (`{ns}:gen:{user}`) in
-//! a single round trip: a session issued before its user's last sign-out-everywhere,
+//! Lua script can load it (or a listing's batch of them) *and* check it against its user's
+//! generation (`{ns}:gen:{user}`) in a single round trip: a session issued before its user's last sign-out-everywhere,
 //! demotion or password change reads as gone, wherever it came from.
 use super::{owner, SessionGone};
 use crate::redis_conn::Namespace;
 use async_trait::async_trait;
 use fred::{
-    prelude::ClientLike,
     prelude::{KeysInterface, LuaInterface, Pool},
-    types::{ClusterHash, CustomCommand, Expiration, SetOptions},
+    types::{Expiration, SetOptions},
 };
 use sha1::{Digest, Sha1};
 use std::sync::LazyLock;
@@ -20,17 +19,28 @@ use tower_sessions::{
     session_store, SessionStore,
 };
 
-/// Loads a record unless its user's generation moved past it. KEYS[1]: the record; ARGV[1]:
-/// the generation key prefix (`{ns}:gen:`). Returns the stored value, or false.
+/// Loads records, each unless its user's generation moved past it. KEYS: the records;
+/// ARGV[1]: the generation key prefix (`{ns}:gen:`). Returns one value per key: the stored
+/// value, or false. One script for one session (every request) and for a listing's batch
+/// (each user's generation read once per batch), so the rule has one home.
 const LOAD: &str = r#"
-local v = redis.call('GET', KEYS[1])
-if not v then return false end
-local user, gen = string.match(v, '^([^|]*)|(%d+)|')
-if user and user ~= '' then
-  local current = redis.call('GET', ARGV[1] .. user)
-  if current and tonumber(current) > tonumber(gen) then return false end
+local out, gens = {}, {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if v then
+    local user, gen = string.match(v, '^([^|]*)|(%d+)|')
+    if user and user ~= '' then
+      local current = gens[user]
+      if current == nil then
+        current = tonumber(redis.call('GET', ARGV[1] .. user) or '0')
+        gens[user] = current
+      end
+      if current > tonumber(gen) then v = false end
+    end
+  end
+  out[i] = v
 end
-return v
+return out
 "#;
 
 /// The script's SHA-1, for `EVALSHA` (Redis caches scripts by it).
@@ -89,41 +99,34 @@ impl RedisSessions {
         Ok(written.is_some())
     }
 
-    /// Loads many records in one round trip (the load script pipelined once per id), each
-    /// checked against its user's generation like [`SessionStore::load`]; `None` where gone.
+    /// Loads many records in one round trip (one run of the load script), each checked
+    /// against its user's generation like [`SessionStore::load`]; `None` where gone.
     pub async fn load_many(&self, ids: &[Id]) -> session_store::Result<Vec<Option<Record>>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // Lua commands are not queued by fred's pipeline type, so the script goes as a
-        // custom command: `EVALSHA sha 1 key prefix` (or `EVAL script …`), keyed on the record.
-        let run = |by_sha: bool| {
-            let pipeline = self.pool.next().pipeline();
-            async move {
-                let command = CustomCommand::new_static(
-                    if by_sha { "EVALSHA" } else { "EVAL" },
-                    ClusterHash::Offset(2),
-                    false,
-                );
-                let script = if by_sha { LOAD_SHA.as_str() } else { LOAD };
-                for id in ids {
-                    let args = vec![
-                        script.to_owned(),
-                        "1".to_owned(),
-                        self.ns.session_key(id),
-                        self.ns.generation_prefix(),
-                    ];
-                    let _: () = pipeline.custom(command.clone(), args).await?;
-                }
-                pipeline.all::<Vec<Option<Vec<u8>>>>().await
-            }
+        let keys = || {
+            ids.iter()
+                .map(|id| self.ns.session_key(id))
+                .collect::<Vec<_>>()
         };
-        let values = match run(true).await {
-            // A Redis that restarted has forgotten the script: send it once in full.
-            Err(err) if err.details().starts_with("NOSCRIPT") => run(false).await,
-            other => other,
+        let args = || vec![self.ns.generation_prefix()];
+        let values: Vec<Option<Vec<u8>>> =
+            match self.pool.evalsha(LOAD_SHA.as_str(), keys(), args()).await {
+                // A Redis that restarted has forgotten the script: send it once in full.
+                Err(err) if err.details().starts_with("NOSCRIPT") => {
+                    self.pool.eval(LOAD, keys(), args()).await
+                }
+                other => other,
+            }
+            .map_err(backend)?;
+        if values.len() != ids.len() {
+            return Err(backend(format!(
+                "the load script answered {} values for {} keys",
+                values.len(),
+                ids.len()
+            )));
         }
-        .map_err(backend)?;
         values
             .into_iter()
             .map(|v| v.map(|v| Self::decode(&v)).transpose())
@@ -160,21 +163,11 @@ impl SessionStore for RedisSessions {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let key = self.ns.session_key(id);
-        let args = vec![self.ns.generation_prefix()];
-        let value: Option<Vec<u8>> = match self
-            .pool
-            .evalsha(LOAD_SHA.as_str(), vec![key.clone()], args.clone())
-            .await
-        {
-            Err(err) if err.details().starts_with("NOSCRIPT") => self
-                .pool
-                .eval(LOAD, vec![key], args)
-                .await
-                .map_err(backend)?,
-            other => other.map_err(backend)?,
-        };
-        value.map(|v| Self::decode(&v)).transpose()
+        Ok(self
+            .load_many(std::slice::from_ref(id))
+            .await?
+            .pop()
+            .flatten())
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {

@@ -237,56 +237,214 @@ async fn listings_and_revocations_cross_instances() {
     assert_eq!(json(res).await["reason"], "revoked");
 }
 
+/// Writes a signed-in session of `user_id` / `email`, last used at `last_seen_ms`, through the
+/// server's own store stack (hashed ids, the index, the backend), as a sign-in would.
+async fn store_session(s: &TestServer, user_id: &str, email: &str, last_seen_ms: i64) {
+    use app::ssr::auth::{AuthState, AUTH_KEY};
+    use tower_sessions::{
+        session::{Id, Record},
+        SessionStore,
+    };
+    let now = s.hallpass.state().clock.now();
+    let auth = AuthState {
+        user_id: user_id.into(),
+        email: email.into(),
+        role: app::model::Role::User,
+        authenticated_at: now,
+        created_at: now,
+        last_seen: last_seen_ms.div_euclid(1000),
+        ip: "203.0.113.7".into(),
+        user_agent: "batch".into(),
+        fingerprint: "f".into(),
+        remembered: false,
+        last_seen_ms,
+        gen: 0,
+        remember: None,
+        method: app::model::AuthMethod::Password,
+    };
+    let mut record = Record {
+        id: Id::default(),
+        data: std::collections::HashMap::from([(
+            AUTH_KEY.to_owned(),
+            serde_json::to_value(auth).unwrap(),
+        )]),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    s.hallpass
+        .sessions()
+        .store
+        .create(&mut record)
+        .await
+        .unwrap();
+}
+
 on_every_store!(
     listings_load_sessions_in_batches_and_skip_outdated_ones,
     |s: TestServer| async move {
-        use app::ssr::auth::{AuthState, AUTH_KEY};
-        use tower_sessions::{
-            session::{Id, Record},
-            SessionStore,
-        };
-        // 3 users × 150 sessions, written through the server's own store stack: more than
-        // one batch on SQL (200 a query), one pipeline on Redis.
-        let now = s.hallpass.state().clock.now();
-        let store = s.hallpass.sessions().store.clone();
+        // 3 users × 150 sessions: more than one batch on SQL (200 a query), one pipeline on
+        // Redis.
+        let now_ms = s.hallpass.state().clock.now() * 1000;
         for i in 0..450 {
-            let auth = AuthState {
-                user_id: format!("batch-user-{}", i % 3),
-                email: format!("batch{}@example.test", i % 3),
-                role: app::model::Role::User,
-                authenticated_at: now,
-                created_at: now,
-                last_seen: now,
-                ip: "203.0.113.7".into(),
-                user_agent: "batch".into(),
-                fingerprint: "f".into(),
-                remembered: false,
-                last_seen_ms: now * 1000 + i,
-                gen: 0,
-                remember: None,
-                method: app::model::AuthMethod::Password,
-            };
-            let mut record = Record {
-                id: Id::default(),
-                data: std::collections::HashMap::from([(
-                    AUTH_KEY.to_owned(),
-                    serde_json::to_value(auth).unwrap(),
-                )]),
-                expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-            };
-            store.create(&mut record).await.unwrap();
+            let user = i % 3;
+            store_session(
+                &s,
+                &format!("batch-user-{user}"),
+                &format!("batch{user}@example.test"),
+                now_ms + i,
+            )
+            .await;
         }
         let registry = &s.hallpass.state().registry;
         assert_eq!(registry.list_user("batch-user-1").await.unwrap().len(), 150);
-        assert_eq!(registry.list_all(1000).await.unwrap().len(), 450);
+        assert_eq!(registry.list_recent(0, 1000).await.unwrap().len(), 450);
         // A user's generation moves on: their sessions drop out of every listing at once.
         registry.bump_generation("batch-user-0").await.unwrap();
         assert!(registry.list_user("batch-user-0").await.unwrap().is_empty());
-        let all = registry.list_all(1000).await.unwrap();
+        let all = registry.list_recent(0, 1000).await.unwrap();
         assert_eq!(all.len(), 300);
         assert!(all.iter().all(|(_, a)| a.user_id != "batch-user-0"));
         // Newest first, as before batching.
         let seen: Vec<i64> = all.iter().map(|(_, a)| a.last_seen_ms).collect();
         assert!(seen.windows(2).all(|w| w[0] >= w[1]), "{seen:?}");
+    }
+);
+
+/// The handles and e-mails of one page of the admin list, and its total.
+async fn admin_page(
+    s: &TestServer,
+    admin: &str,
+    filter: &str,
+    page: usize,
+) -> (Vec<String>, Vec<String>, u64) {
+    let page = page.to_string();
+    let res = s
+        .post(
+            "admin_sessions",
+            &[("filter", filter), ("page", &page)],
+            Some(admin),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let dash = json(res).await;
+    let rows = dash["sessions"].as_array().unwrap();
+    let field = |name: &str| -> Vec<String> {
+        rows.iter()
+            .map(|r| r[name].as_str().unwrap().to_owned())
+            .collect()
+    };
+    (
+        field("handle"),
+        field("email"),
+        dash["total"].as_u64().unwrap(),
+    )
+}
+
+on_every_store!(
+    the_admin_list_pages_and_filters_on_the_server,
+    |s: TestServer| async move {
+        // 210 sessions of three accounts (more than two pages of 100), and the admin's own.
+        let now_ms = s.hallpass.state().clock.now() * 1000;
+        let mut accounts = Vec::new();
+        for (email, sessions) in [
+            ("pager-a1@example.test", 120),
+            ("pager-a2@example.test", 60),
+            ("pager-b@example.test", 30),
+        ] {
+            let user = s
+                .hallpass
+                .users()
+                .create_pending(email, app::model::Role::User)
+                .await
+                .unwrap();
+            for i in 0..sessions {
+                store_session(&s, &user.id, email, now_ms - 1000 * (i + 1)).await;
+            }
+            accounts.push(user);
+        }
+        let admin = s.session_for(ADMIN_EMAIL).await;
+
+        // Unfiltered: every session once across the pages, most recently active first, and
+        // the total on every page.
+        let mut seen = Vec::new();
+        for page in 0..3 {
+            let (handles, emails, total) = admin_page(&s, &admin, "", page).await;
+            assert_eq!(total, 211, "page {page}");
+            assert_eq!(handles.len(), [100, 100, 11][page], "page {page}");
+            if page == 0 {
+                assert_eq!(emails[0], ADMIN_EMAIL, "the newest session first");
+            }
+            seen.extend(handles);
+        }
+        let distinct: std::collections::HashSet<_> = seen.iter().collect();
+        assert_eq!(distinct.len(), 211, "no session twice, none left out");
+        let (past_the_end, _, _) = admin_page(&s, &admin, "", 3).await;
+        assert!(past_the_end.is_empty());
+
+        // Filtered on the server by the accounts' e-mails, case-insensitively, and paged.
+        let (first, emails, total) = admin_page(&s, &admin, "PAGER-A", 0).await;
+        assert_eq!((first.len(), total), (100, 180));
+        assert!(
+            emails.iter().all(|e| e.starts_with("pager-a")),
+            "{emails:?}"
+        );
+        let (second, _, _) = admin_page(&s, &admin, "pager-a", 1).await;
+        assert_eq!(second.len(), 80);
+        assert!(second.iter().all(|h| !first.contains(h)));
+        let (_, emails, total) = admin_page(&s, &admin, " pager-b@ ", 0).await;
+        assert_eq!(total, 30);
+        assert!(emails.iter().all(|e| e == "pager-b@example.test"));
+        // `%` and `_` are characters, not wildcards.
+        for literal in ["%", "_", "pager_a"] {
+            assert_eq!(admin_page(&s, &admin, literal, 0).await.2, 0, "{literal}");
+        }
+
+        // Sessions ended meanwhile leave the list at once.
+        let registry = &s.hallpass.state().registry;
+        registry.bump_generation(&accounts[1].id).await.unwrap();
+        assert_eq!(admin_page(&s, &admin, "pager-a", 0).await.2, 120);
+        for page in 0..3 {
+            let (_, emails, _) = admin_page(&s, &admin, "", page).await;
+            assert!(
+                !emails.iter().any(|e| e == "pager-a2@example.test"),
+                "page {page}"
+            );
+        }
+        // Anything but a page number is a clear 400.
+        let res = s
+            .post("admin_sessions", &[("page", "-1")], Some(&admin))
+            .await;
+        assert_eq!(res.status(), 400);
+    }
+);
+
+on_every_store!(
+    sessions_written_at_once_are_all_stored,
+    |s: TestServer| async move {
+        use futures::StreamExt;
+        // 3,000 sign-ins' worth of writes, 256 at a time, with listings reading meanwhile:
+        // on the embedded SQLite in its default rollback journal some failed with "database
+        // is locked" (a reader that wants to write while another connection writes gets
+        // SQLITE_BUSY at once, whatever the busy timeout).
+        let now_ms = s.hallpass.state().clock.now() * 1000;
+        let registry = &s.hallpass.state().registry;
+        let writes = futures::stream::iter(0..3000)
+            .map(|i| {
+                let s = &s;
+                async move {
+                    let user = format!("burst-{}", i % 100);
+                    store_session(s, &user, "burst@example.test", now_ms + i).await;
+                    if i % 50 == 0 {
+                        registry
+                            .list_recent(0, 100)
+                            .await
+                            .expect("a listing meanwhile");
+                    }
+                }
+            })
+            .buffer_unordered(256)
+            .collect::<Vec<()>>();
+        writes.await;
+        assert_eq!(registry.count_all().await.unwrap(), 3000);
+        assert_eq!(registry.list_recent(0, 5000).await.unwrap().len(), 3000);
     }
 );

@@ -117,7 +117,7 @@ pub async fn policy_dry_run(
     let now_ms = state.clock.now_ms();
     let sessions = state
         .registry
-        .list_all(DRY_RUN_LIMIT)
+        .list_recent(0, DRY_RUN_LIMIT)
         .await
         .map_err(store_unavailable)?;
     let would_end = sessions

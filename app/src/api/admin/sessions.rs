@@ -3,32 +3,34 @@
 use crate::{error::ApiError, model::Dashboard};
 use leptos::prelude::*;
 
-/// Most sessions an admin listing examines.
-pub const LISTING_LIMIT: usize = 500;
-
-/// Everyone's most recently active sessions and active-session counts over the last hours.
+/// Everyone's live sessions, a page at a time (`page` from 0, 100 a page), most
+/// recently active first; with `filter`, only sessions of accounts whose e-mail contains it.
+/// Paging and filtering are the server's (the store's index, the accounts table), so the
+/// list reaches every session however many there are. Also the active-session counts over
+/// the last hours.
 #[server(prefix = "/api", endpoint = "admin_sessions")]
-pub async fn admin_sessions() -> Result<Dashboard, ApiError> {
-    use crate::ssr::{access::*, context::*, listing::session_info};
+pub async fn admin_sessions(
+    filter: Option<String>,
+    page: Option<usize>,
+) -> Result<Dashboard, ApiError> {
+    use crate::ssr::{access::*, context::*, listing};
     let state = server_state()?;
     require_admin()?;
     let current = current_key()?;
-    let policy = state.policy.current();
-    let sessions = state
-        .registry
-        .list_all(LISTING_LIMIT)
-        .await
-        .map_err(store_unavailable)?;
-    let sessions = sessions
-        .iter()
-        .map(|(key, auth)| session_info(key, auth, &policy, current.as_ref()))
-        .collect();
-    let activity = state
+    let page = page.unwrap_or(0);
+    let mut dashboard = listing::everyone(
+        &state,
+        filter.as_deref().unwrap_or(""),
+        page,
+        current.as_ref(),
+    )
+    .await?;
+    dashboard.activity = state
         .activity
         .samples(&*state.registry, &state.policy.current(), state.clock.now())
         .await
         .map_err(store_unavailable)?;
-    Ok(Dashboard { sessions, activity })
+    Ok(dashboard)
 }
 
 /// Ends any session (admin, re-authentication required).
