@@ -25,7 +25,8 @@ impl Clock {
         real + self.offset_secs.load(Ordering::Relaxed) * 1000
     }
 
-    /// Moves this clock (and every clone of it) forward.
+    /// Moves this clock (and every clone of it) forward (tests only).
+    #[cfg(any(test, feature = "test-support"))]
     pub fn advance(&self, secs: i64) {
         self.offset_secs.fetch_add(secs, Ordering::Relaxed);
     }

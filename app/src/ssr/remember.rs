@@ -255,6 +255,7 @@ impl RememberTokens {
     }
 
     /// The stored validator hash of a cookie's token (for tests that check what is at rest).
+    #[cfg(any(test, feature = "test-support"))]
     pub async fn stored_hash(&self, cookie: &str) -> Result<Option<String>, sqlx::Error> {
         let Some((selector, _)) = parse(cookie) else {
             return Ok(None);

@@ -168,6 +168,7 @@ impl Throttle for LocalThrottle {
 
 /// The behaviour every [`Throttle`] must show, for each implementation's tests: free failures,
 /// doubling locks, the cap, forgiveness after a quiet quarter hour, and reset.
+#[cfg(any(test, feature = "test-support"))]
 pub async fn check_throttle_behaviour(t: &dyn Throttle) {
     let ok = |r: StoreResult<Option<i64>>| r.expect("throttle store answers");
     for _ in 0..3 {
