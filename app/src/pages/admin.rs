@@ -123,7 +123,7 @@ pub fn AdminPage() -> impl IntoView {
                             sort(&mut rows, &sort_by.get());
                             let first = dash.page * dash.page_size;
                             let shown = rows.len();
-                            let has_next = first + shown < dash.total && shown > 0;
+                            let has_next = first + dash.page_size < dash.total;
                             view! {
                                 <ActivityChart samples=dash.activity/>
                                 <div class="toolbar pager" data-testid="sessions-pager">

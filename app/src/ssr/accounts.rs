@@ -108,7 +108,7 @@ pub async fn list(
     page: i64,
 ) -> Result<AccountPage, ApiError> {
     let pool = state.users.pool();
-    let pattern = super::users::contains_pattern(filter);
+    let pattern = super::users::contains_pattern(filter).map_err(ApiError::bad_request)?;
     let order = match sort {
         AccountSort::Email => "u.email ASC",
         AccountSort::Newest => "u.created_at DESC, u.email ASC",

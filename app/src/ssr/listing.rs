@@ -40,9 +40,10 @@ pub async fn everyone(
             .map_err(store_unavailable)?;
         (sessions, total, false)
     } else {
+        let pattern = super::users::contains_pattern(filter).map_err(ApiError::bad_request)?;
         let (users, capped) = state
             .users
-            .ids_with_email_containing(filter, FILTER_ACCOUNTS)
+            .ids_with_email_containing(&pattern, FILTER_ACCOUNTS)
             .await
             .map_err(db_unavailable)?;
         let mut sessions = state

@@ -82,18 +82,32 @@ pub fn normalize_email(email: &str) -> Result<String, String> {
     }
 }
 
+/// Longest e-mail filter accepted (the longest address is 254 characters).
+pub const MAX_FILTER_CHARS: usize = 254;
+
 /// A `LIKE … ESCAPE '\'` pattern matching e-mails (stored lower-case) that contain
-/// `fragment`, with `%`, `_` and `\` in it taken literally.
-pub fn contains_pattern(fragment: &str) -> String {
-    format!(
+/// `fragment`, with `%`, `_` and `\` in it taken literally; a fragment longer than an
+/// address can be, or with control characters in it, is refused with the reason (the
+/// databases would refuse it with an error of their own: SQLite a pattern too complex,
+/// PostgreSQL a NUL byte).
+pub fn contains_pattern(fragment: &str) -> Result<String, String> {
+    let fragment = fragment.trim();
+    if fragment.chars().count() > MAX_FILTER_CHARS {
+        return Err(format!(
+            "A filter is at most {MAX_FILTER_CHARS} characters (an e-mail address is no longer)."
+        ));
+    }
+    if fragment.chars().any(char::is_control) {
+        return Err("A filter cannot contain control characters.".into());
+    }
+    Ok(format!(
         "%{}%",
         fragment
-            .trim()
             .to_lowercase()
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_")
-    )
+    ))
 }
 
 /// Most user ids [`Users::is_known`] remembers before it starts over.
@@ -140,17 +154,17 @@ impl Users {
         known.insert(user_id.to_owned());
     }
 
-    /// Ids of up to `limit` accounts whose e-mail contains `fragment` (case-insensitively;
-    /// `%` and `_` are plain characters), and whether more match.
+    /// Ids of up to `limit` accounts whose e-mail matches `pattern` (a [`contains_pattern`]),
+    /// and whether more match.
     pub async fn ids_with_email_containing(
         &self,
-        fragment: &str,
+        pattern: &str,
         limit: i64,
     ) -> Result<(Vec<String>, bool), sqlx::Error> {
         let mut ids: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM users WHERE email LIKE $1 ESCAPE '\\' ORDER BY email LIMIT $2",
         )
-        .bind(contains_pattern(fragment))
+        .bind(pattern)
         .bind(limit.saturating_add(1))
         .fetch_all(&self.pool)
         .await?;

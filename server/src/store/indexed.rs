@@ -81,15 +81,32 @@ impl Indexed<Backend> {
         skip: usize,
         limit: usize,
     ) -> session_store::Result<Vec<(SessionKey, Record)>> {
-        let keys = self.index.recent_keys(skip, limit).await.map_err(backend)?;
+        // A stale entry is dropped from the index as it is found, so the entries after it
+        // move up: read on from where the live ones end until the page is full or the index
+        // runs out (paging on would otherwise skip as many live sessions as were pruned).
         let mut live = Vec::new();
-        for (key, record) in self.load_keys(keys).await? {
-            match record {
-                Some(record) => live.push((key, record)),
-                None => self.index.forget(&key).await.map_err(backend)?,
+        loop {
+            let want = limit - live.len();
+            let keys = self
+                .index
+                .recent_keys(skip.saturating_add(live.len()), want)
+                .await
+                .map_err(backend)?;
+            let read = keys.len();
+            let mut pruned = 0;
+            for (key, record) in self.load_keys(keys).await? {
+                match record {
+                    Some(record) => live.push((key, record)),
+                    None => {
+                        self.index.forget(&key).await.map_err(backend)?;
+                        pruned += 1;
+                    }
+                }
+            }
+            if pruned == 0 || read < want {
+                return Ok(live);
             }
         }
-        Ok(live)
     }
 
     /// Loads the records of index keys in batches (one round trip per [`LOAD_BATCH`] on

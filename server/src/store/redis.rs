@@ -105,6 +105,15 @@ impl RedisSessions {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        self.run_load(ids)
+            .await?
+            .into_iter()
+            .map(|v| v.map(|v| Self::decode(&v)).transpose())
+            .collect()
+    }
+
+    /// Runs the load script over `ids`: one stored value (or `None`) per id, in order.
+    async fn run_load(&self, ids: &[Id]) -> session_store::Result<Vec<Option<Vec<u8>>>> {
         let keys = || {
             ids.iter()
                 .map(|id| self.ns.session_key(id))
@@ -127,10 +136,7 @@ impl RedisSessions {
                 ids.len()
             )));
         }
-        values
-            .into_iter()
-            .map(|v| v.map(|v| Self::decode(&v)).transpose())
-            .collect()
+        Ok(values)
     }
 
     /// Deletes a record; whether it was there.
@@ -163,11 +169,12 @@ impl SessionStore for RedisSessions {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        Ok(self
-            .load_many(std::slice::from_ref(id))
+        let value = self
+            .run_load(std::slice::from_ref(id))
             .await?
             .pop()
-            .flatten())
+            .flatten();
+        value.map(|v| Self::decode(&v)).transpose()
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {

@@ -401,13 +401,30 @@ on_every_store!(
         // Sessions ended meanwhile leave the list at once.
         let registry = &s.hallpass.state().registry;
         registry.bump_generation(&accounts[1].id).await.unwrap();
-        assert_eq!(admin_page(&s, &admin, "pager-a", 0).await.2, 120);
+        // Paging on past the ended sessions' index entries (pruned as a page finds them)
+        // skips no live session.
+        let mut after = std::collections::HashSet::new();
         for page in 0..3 {
-            let (_, emails, _) = admin_page(&s, &admin, "", page).await;
+            let (handles, emails, _) = admin_page(&s, &admin, "", page).await;
             assert!(
                 !emails.iter().any(|e| e == "pager-a2@example.test"),
                 "page {page}"
             );
+            after.extend(handles);
+        }
+        assert_eq!(after.len(), 151, "120 + 30 + the admin's own, none skipped");
+        assert_eq!(admin_page(&s, &admin, "pager-a", 0).await.2, 120);
+        // A filter no address could match is refused with the reason, not sent to the database.
+        for (filter, why) in [
+            ("x".repeat(300), "at most 254 characters"),
+            ("a\u{0}b".to_owned(), "control characters"),
+        ] {
+            for endpoint in ["admin_sessions", "admin_users"] {
+                let res = s.post(endpoint, &[("filter", &filter)], Some(&admin)).await;
+                assert_eq!(res.status(), 400, "{endpoint}");
+                let message = json(res).await["message"].as_str().unwrap().to_owned();
+                assert!(message.contains(why), "{endpoint}: {message}");
+            }
         }
         // Anything but a page number is a clear 400.
         let res = s
