@@ -23,7 +23,7 @@ pub async fn open(url: &str) -> Result<AnyPool, sqlx::Error> {
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect(url)
         .await?;
-    if url.starts_with("sqlite:") && sqlite_file(url).is_some() {
+    if sqlite_file(url).is_some() {
         // Write-ahead logging: readers and the writer no longer block each other, so
         // concurrent requests do not fail with "database is locked" (in the default rollback
         // journal, a reader that wants to write while another connection writes gets

@@ -57,8 +57,8 @@ pub async fn everyone(
                 .then_with(|| a_key.as_str().cmp(b_key.as_str()))
         });
         let total = sessions.len();
-        let page = sessions.into_iter().skip(skip).take(PAGE_SIZE).collect();
-        (page, total, capped)
+        let on_page = sessions.into_iter().skip(skip).take(PAGE_SIZE).collect();
+        (on_page, total, capped)
     };
     let policy = state.policy.current();
     Ok(Dashboard {

@@ -3,8 +3,8 @@
 //!
 //! A record is stored as `{user_id}|{generation}|` followed by the MessagePack record, so one
 //! Lua script can load it (or a listing's batch of them) *and* check it against its user's
-//! generation (`{ns}:gen:{user}`) in a single round trip: a session issued before its user's last sign-out-everywhere,
-//! demotion or password change reads as gone, wherever it came from.
+//! generation (`{ns}:gen:{user}`) in a single round trip: a session issued before its user's
+//! last sign-out-everywhere, demotion or password change reads as gone, wherever it came from.
 use super::{owner, SessionGone};
 use crate::redis_conn::Namespace;
 use async_trait::async_trait;
