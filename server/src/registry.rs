@@ -1,9 +1,9 @@
 //! [`SessionRegistry`] over the indexed store: list and end sessions by storage key.
-use crate::store::{failed, Backend, EndedSessions, Indexed, StoreResult};
+use crate::store::{failed, Backend, EndedSessions, Indexed, StoreResult, StoredRecord};
 use app::{
     model::{EndReason, SessionKey},
     ssr::{
-        auth::{AuthState, AUTH_KEY},
+        auth::AuthState,
         clock::Clock,
         events::{Event, EventBus},
         registry::{Gone, SessionRegistry},
@@ -11,7 +11,6 @@ use app::{
 };
 use async_trait::async_trait;
 use std::sync::Arc;
-use tower_sessions::session::Record;
 
 /// The registry of live sessions.
 #[derive(Clone, Debug)]
@@ -44,15 +43,10 @@ impl Registry {
     }
 }
 
-/// The signed-in state a record holds (taken out of it, not copied: listings read many).
-fn auth_of(mut record: Record) -> Option<AuthState> {
-    serde_json::from_value(record.data.remove(AUTH_KEY)?).ok()
-}
-
-fn with_auth(sessions: Vec<(SessionKey, Record)>) -> Vec<(SessionKey, AuthState)> {
+fn with_auth(sessions: Vec<(SessionKey, StoredRecord)>) -> Vec<(SessionKey, AuthState)> {
     sessions
         .into_iter()
-        .filter_map(|(key, record)| Some((key, auth_of(record)?)))
+        .filter_map(|(key, record)| Some((key, record.into_auth()?)))
         .collect()
 }
 
@@ -87,7 +81,7 @@ impl SessionRegistry for Registry {
             .load_key(&key.id())
             .await
             .map_err(failed)?
-            .and_then(auth_of))
+            .and_then(StoredRecord::into_auth))
     }
 
     async fn count_active(&self, since: i64) -> StoreResult<i64> {

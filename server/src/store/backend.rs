@@ -1,5 +1,5 @@
 //! The concrete stores, chosen at start from the configuration.
-use super::{RedisSessions, SqlSessions};
+use super::{RedisSessions, SqlSessions, StoredRecord};
 use crate::redis_conn::Namespace;
 use async_trait::async_trait;
 use fred::prelude::Pool;
@@ -46,7 +46,7 @@ impl Backend {
     }
 
     /// Loads many records at once (one round trip on Redis, one query per 200 on SQL).
-    pub async fn load_many(&self, ids: &[Id]) -> session_store::Result<Vec<Option<Record>>> {
+    pub async fn load_many(&self, ids: &[Id]) -> session_store::Result<Vec<Option<StoredRecord>>> {
         each_store!(self, store => store.load_many(ids).await)
     }
 

@@ -1,6 +1,6 @@
 //! A store that keeps the per-user [`SessionIndex`] in step with the records it saves and
 //! deletes.
-use super::{owner, Backend, SessionIndex};
+use super::{owner, Backend, SessionIndex, StoredRecord};
 use app::{
     model::SessionKey,
     ssr::events::{Event, EventBus},
@@ -62,7 +62,7 @@ impl Indexed<Backend> {
     pub async fn sessions_of(
         &self,
         user_id: &str,
-    ) -> session_store::Result<Vec<(SessionKey, Record)>> {
+    ) -> session_store::Result<Vec<(SessionKey, StoredRecord)>> {
         let keys = self.index.keys_of(user_id).await.map_err(backend)?;
         let mut live = Vec::new();
         for (key, record) in self.load_keys(keys).await? {
@@ -80,7 +80,7 @@ impl Indexed<Backend> {
         &self,
         skip: usize,
         limit: usize,
-    ) -> session_store::Result<Vec<(SessionKey, Record)>> {
+    ) -> session_store::Result<Vec<(SessionKey, StoredRecord)>> {
         // A stale entry is dropped from the index as it is found, so the entries after it
         // move up: read on from where the live ones end until the page is full or the index
         // runs out (paging on would otherwise skip as many live sessions as were pruned).
@@ -115,8 +115,8 @@ impl Indexed<Backend> {
     async fn load_keys(
         &self,
         keys: Vec<SessionKey>,
-    ) -> session_store::Result<Vec<(SessionKey, Option<Record>)>> {
-        let batches: Vec<Vec<Option<Record>>> = stream::iter(
+    ) -> session_store::Result<Vec<(SessionKey, Option<StoredRecord>)>> {
+        let batches: Vec<Vec<Option<StoredRecord>>> = stream::iter(
             keys.chunks(LOAD_BATCH)
                 .map(|chunk| chunk.iter().map(SessionKey::id).collect::<Vec<Id>>())
                 .collect::<Vec<_>>(),
@@ -152,8 +152,13 @@ impl Indexed<Backend> {
     }
 
     /// One record by storage key.
-    pub async fn load_key(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        self.inner.load(id).await
+    pub async fn load_key(&self, id: &Id) -> session_store::Result<Option<StoredRecord>> {
+        Ok(self
+            .inner
+            .load_many(std::slice::from_ref(id))
+            .await?
+            .pop()
+            .flatten())
     }
 }
 

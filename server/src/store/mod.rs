@@ -15,6 +15,7 @@ mod hashed;
 mod history;
 mod index;
 mod indexed;
+mod record;
 mod redis;
 mod sql;
 
@@ -24,6 +25,7 @@ pub use hashed::HashedIds;
 pub use history::{EndedSessions, DEFAULT_HISTORY_SECS};
 pub use index::SessionIndex;
 pub use indexed::Indexed;
+pub use record::{StoredData, StoredRecord};
 pub use redis::RedisSessions;
 pub use sql::SqlSessions;
 

@@ -5,7 +5,7 @@
 //! Lua script can load it (or a listing's batch of them) *and* check it against its user's
 //! generation (`{ns}:gen:{user}`) in a single round trip: a session issued before its user's
 //! last sign-out-everywhere, demotion or password change reads as gone, wherever it came from.
-use super::{owner, SessionGone};
+use super::{owner, SessionGone, StoredRecord};
 use crate::redis_conn::Namespace;
 use async_trait::async_trait;
 use fred::{
@@ -73,7 +73,9 @@ impl RedisSessions {
         Ok(value)
     }
 
-    fn decode(value: &[u8]) -> session_store::Result<Record> {
+    /// Reads a stored value (owner header, then the MessagePack record) as `T`: the generic
+    /// [`Record`] or the typed [`StoredRecord`].
+    fn decode<T: serde::de::DeserializeOwned>(value: &[u8]) -> session_store::Result<T> {
         let decode = |e: &dyn std::fmt::Display| session_store::Error::Decode(e.to_string());
         let mut bars = value.iter().enumerate().filter(|(_, b)| **b == b'|');
         let (Some(_), Some((body, _))) = (bars.next(), bars.next()) else {
@@ -101,7 +103,7 @@ impl RedisSessions {
 
     /// Loads many records in one round trip (one run of the load script), each checked
     /// against its user's generation like [`SessionStore::load`]; `None` where gone.
-    pub async fn load_many(&self, ids: &[Id]) -> session_store::Result<Vec<Option<Record>>> {
+    pub async fn load_many(&self, ids: &[Id]) -> session_store::Result<Vec<Option<StoredRecord>>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }

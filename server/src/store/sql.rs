@@ -2,7 +2,7 @@
 //! table, beside `session_generations`. Loading checks the record against its user's
 //! generation in the same query, like the Redis store's script; saving an existing record is
 //! an `UPDATE`, never an upsert, so a session ended while a request was in flight stays ended.
-use super::{owner, SessionGone};
+use super::{owner, SessionGone, StoredRecord};
 use async_trait::async_trait;
 use sqlx::AnyPool;
 use tower_sessions::{
@@ -47,7 +47,7 @@ impl SqlSessions {
 
     /// Loads many records, one query per [`BATCH`] ids, each checked against its user's
     /// generation like [`SessionStore::load`]; `None` where gone.
-    pub async fn load_many(&self, ids: &[Id]) -> session_store::Result<Vec<Option<Record>>> {
+    pub async fn load_many(&self, ids: &[Id]) -> session_store::Result<Vec<Option<StoredRecord>>> {
         use sqlx::Row;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let mut found = std::collections::HashMap::with_capacity(ids.len());
