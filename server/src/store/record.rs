@@ -8,13 +8,13 @@
 //! list, a user's devices, the policy dry run over every session) decode one per session.
 //!
 //! Both encodings name the fields (JSON) or keep them in order (MessagePack arrays), so the
-//! one `Deserialize` below reads either, and records written before it existed.
-use app::ssr::auth::AuthState;
-#[cfg(doc)]
-use app::ssr::auth::AUTH_KEY;
+//! one `Deserialize` below reads either, and records written before it existed. A record it
+//! cannot read (its state is not an [`AuthState`]) is read generically and converted
+//! ([`From<Record>`]): it lists as holding no signed-in state, as it always did.
+use app::ssr::auth::{AuthState, AUTH_KEY};
 use serde::Deserialize;
 use time::OffsetDateTime;
-use tower_sessions::session::Id;
+use tower_sessions::session::{Id, Record};
 
 /// A stored record, its signed-in state typed (`None` for a record without a signed-in user).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -42,14 +42,25 @@ impl StoredRecord {
     }
 }
 
+impl From<Record> for StoredRecord {
+    /// A generic record; a state that does not read as [`AuthState`] counts as none.
+    fn from(mut record: Record) -> Self {
+        let auth = record
+            .data
+            .remove(AUTH_KEY)
+            .and_then(|value| serde_json::from_value(value).ok());
+        Self {
+            id: record.id,
+            data: StoredData { auth },
+            expiry_date: record.expiry_date,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::{
-        model::{AuthMethod, Role},
-        ssr::auth::AUTH_KEY,
-    };
-    use tower_sessions::session::Record;
+    use app::model::{AuthMethod, Role};
 
     fn state() -> AuthState {
         AuthState {
@@ -121,5 +132,16 @@ mod tests {
             rmp_serde::from_slice(&rmp_serde::to_vec(&record).unwrap()).unwrap();
         let auth = read.into_auth().unwrap();
         assert_eq!((auth.gen, auth.last_seen_ms, auth.remember), (0, 0, None));
+    }
+
+    #[test]
+    fn a_state_that_is_not_an_auth_state_reads_as_none_through_the_generic_record() {
+        let mut odd = record(None);
+        odd.data
+            .insert(AUTH_KEY.to_owned(), serde_json::json!({ "user_id": 7 }));
+        let bytes = rmp_serde::to_vec(&odd).unwrap();
+        assert!(rmp_serde::from_slice::<StoredRecord>(&bytes).is_err());
+        let generic: Record = rmp_serde::from_slice(&bytes).unwrap();
+        assert_eq!(StoredRecord::from(generic), typed(None));
     }
 }

@@ -84,6 +84,11 @@ impl RedisSessions {
         rmp_serde::from_slice(&value[body + 1..]).map_err(|e| decode(&e))
     }
 
+    /// A stored value as a listing reads it: typed, or generically where that fails.
+    fn decode_listed(value: &[u8]) -> session_store::Result<StoredRecord> {
+        Self::decode(value).or_else(|_| Self::decode::<Record>(value).map(StoredRecord::from))
+    }
+
     /// Writes `record` with `options` (NX: only new; XX: only existing); whether it was written.
     async fn set(&self, record: &Record, options: SetOptions) -> session_store::Result<bool> {
         let expire = Expiration::EXAT(record.expiry_date.unix_timestamp());
@@ -110,7 +115,7 @@ impl RedisSessions {
         self.run_load(ids)
             .await?
             .into_iter()
-            .map(|v| v.map(|v| Self::decode(&v)).transpose())
+            .map(|v| v.map(|v| Self::decode_listed(&v)).transpose())
             .collect()
     }
 

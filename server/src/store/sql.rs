@@ -73,7 +73,9 @@ impl SqlSessions {
                 found
                     .remove(&id.to_string())
                     .map(|d| {
+                        // Typed, or generically where that fails (see `StoredRecord`).
                         serde_json::from_str(&d)
+                            .or_else(|_| serde_json::from_str::<Record>(&d).map(StoredRecord::from))
                             .map_err(|e| session_store::Error::Decode(e.to_string()))
                     })
                     .transpose()
