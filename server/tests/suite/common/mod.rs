@@ -412,6 +412,21 @@ pub fn session_cookie(res: &Response) -> Option<(String, String)> {
     set_cookie(res, COOKIE_NAME)
 }
 
+/// The longest a test body may run. The slowest test takes a few seconds; one that waits on
+/// something that never comes fails here, naming itself, instead of holding the suite until
+/// CI's limit.
+pub const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Runs `body` to its end, or panics once it has run for [`TEST_LIMIT`].
+pub async fn bounded<T>(body: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(TEST_LIMIT, body).await {
+        Ok(out) => out,
+        Err(_) => {
+            panic!("the test did not finish within {TEST_LIMIT:?}: something it awaits never came")
+        }
+    }
+}
+
 /// Runs an async test body once per store kind listed, as separate tests named after them.
 #[macro_export]
 macro_rules! on_stores {
@@ -421,9 +436,12 @@ macro_rules! on_stores {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
-                    let server = common::TestServer::start(common::StoreKind::$kind).await;
-                    let _storage = server.storage();
-                    ($body)(server).await
+                    common::bounded(async {
+                        let server = common::TestServer::start(common::StoreKind::$kind).await;
+                        let _storage = server.storage();
+                        ($body)(server).await
+                    })
+                    .await
                 }
             )+
         }
