@@ -266,7 +266,16 @@ async fn raw_status(s: &TestServer, path: &str) -> u16 {
     let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
+    // Bounded, naming the path: this once waited forever (1 of 18 runs of the sign-in tests).
+    tokio::time::timeout(common::TEST_LIMIT, stream.read_to_end(&mut response))
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "GET {path}: no complete answer within {:?}",
+                common::TEST_LIMIT
+            )
+        })
+        .unwrap();
     String::from_utf8_lossy(&response)
         .split(' ')
         .nth(1)
