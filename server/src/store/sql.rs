@@ -58,8 +58,7 @@ impl SqlSessions {
             .enumerate()
             .map(|(i, k)| (k.as_str(), i))
             .collect();
-        let mut found: Vec<Option<StoredRecord>> = Vec::with_capacity(ids.len());
-        found.resize_with(ids.len(), || None);
+        let mut found: Vec<Option<StoredRecord>> = vec![None; ids.len()];
         for chunk in keys.chunks(BATCH) {
             let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
             let sql = format!(
