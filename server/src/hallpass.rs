@@ -4,9 +4,7 @@ use crate::{
     client::{self, TrustedProxies},
     config::{redact, store_url, Config},
     csrf::{self, AllowedOrigins},
-    guard,
-    headers::{self, CspNonce},
-    live, metrics,
+    guard, headers, live, metrics, pages,
     session::{self, Sessions},
     store::{Backend, HashedIds},
 };
@@ -32,19 +30,14 @@ use app::{
         throttle::{LocalThrottle, Throttle},
         users::Users,
     },
-    App,
 };
 use axum::{
     middleware::{from_fn, from_fn_with_state},
     routing::get,
     Router,
 };
-use leptos::{
-    config::LeptosOptions,
-    nonce::Nonce,
-    prelude::{provide_context, with_context},
-};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos::config::LeptosOptions;
+use leptos_axum::LeptosRoutes;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 use tower::ServiceBuilder;
@@ -263,7 +256,7 @@ impl Hallpass {
                     }
                 }),
             )
-            .leptos_routes_with_context(&leptos, generate_route_list(App), page_context(&state), {
+            .leptos_routes_with_context(&leptos, pages::routes(), pages::context(&state), {
                 let leptos = leptos.clone();
                 move || shell(leptos.clone())
             })
@@ -271,7 +264,7 @@ impl Hallpass {
                 // Assets from the site root; any other unknown path is a page: the app's
                 // not-found page, rendered with the same context (and CSP nonce) as the rest.
                 let not_found =
-                    leptos_axum::file_and_error_handler_with_context(page_context(&state), shell);
+                    leptos_axum::file_and_error_handler_with_context(pages::context(&state), shell);
                 let site_root = leptos.site_root.clone();
                 move |uri: http::Uri,
                       leptos: axum::extract::State<LeptosOptions>,
@@ -372,21 +365,6 @@ impl Hallpass {
         )
         .await?;
         Ok(())
-    }
-}
-
-/// What every page render gets: the server state, and this response's CSP nonce for its
-/// scripts.
-fn page_context(state: &ServerState) -> impl Fn() + Clone + Send + 'static {
-    let state = state.clone();
-    move || {
-        provide_context(state.clone());
-        let nonce =
-            with_context::<http::request::Parts, _>(|p| p.extensions.get::<CspNonce>().cloned())
-                .flatten();
-        if let Some(CspNonce(nonce)) = nonce {
-            provide_context(Nonce::from_value(nonce));
-        }
     }
 }
 

@@ -22,6 +22,7 @@ pub mod guard;
 pub mod headers;
 pub mod live;
 pub mod metrics;
+pub mod pages;
 pub mod redis_conn;
 pub mod registry;
 pub mod reply;

@@ -50,3 +50,67 @@ async fn a_session_made_on_one_instance_works_and_ends_on_the_other() {
     assert_eq!(b.post("logout", &[], Some(&cookie)).await.status(), 200);
     assert_eq!(a.post("me", &[], Some(&cookie)).await.status(), 401);
 }
+
+/// A page is answered while another instance in the same process builds its router.
+///
+/// Building a router generates the app's route list, which renders the whole app once with
+/// every resource load suppressed through a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`). A page whose data (a `Resource`) first loaded inside that window
+/// waited forever, at no CPU, and its connection with it (leptos#4773). The suite hung on
+/// this twice: its tests start servers in one process while others render pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_another_instance_builds_its_router() {
+    use std::sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc,
+    };
+    common::bounded(async {
+        let a = TestServer::start(StoreKind::Sqlite).await;
+        let b = TestServer::start(StoreKind::Sqlite).await;
+        let cookie = a.session_for(USER_EMAIL).await;
+        /// Stops the builder however the test ends (the runtime waits for it at the end).
+        struct Stop(Arc<AtomicBool>);
+        impl Drop for Stop {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let (stop, built) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+        let stop_builder = Stop(stop.clone());
+        // Instance B builds routers back to back (inside the runtime: rendering spawns).
+        let builder = tokio::task::spawn_blocking({
+            let (stop, built) = (stop.clone(), built.clone());
+            move || {
+                while !stop.load(Ordering::Relaxed) {
+                    drop(b.hallpass.router());
+                    built.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+        for round in 0..30 {
+            for (path, cookie, expected) in [
+                ("/login", None, "Remember me"),
+                ("/", Some(cookie.as_str()), USER_EMAIL),
+            ] {
+                let mut req = a
+                    .client
+                    .get(format!("{}{path}", a.base))
+                    .header(reqwest::header::USER_AGENT, common::USER_AGENT)
+                    .timeout(Duration::from_secs(10));
+                if let Some(cookie) = cookie {
+                    let cookie = format!("{}={cookie}", hallpass::session::COOKIE_NAME);
+                    req = req.header(reqwest::header::COOKIE, cookie);
+                }
+                let page = async { req.send().await?.error_for_status()?.text().await }.await;
+                let page = page.unwrap_or_else(|err| {
+                    panic!("{path} (round {round}) got no whole answer while routers were built: {err}")
+                });
+                assert!(page.contains(expected), "{path} rendered its data");
+            }
+        }
+        drop(stop_builder);
+        builder.await.unwrap();
+        assert!(built.load(Ordering::Relaxed) > 0, "routers were built meanwhile");
+    })
+    .await
+}
