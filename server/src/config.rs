@@ -97,6 +97,9 @@ pub struct Config {
     /// How long a response write may stall, the client not reading (seconds).
     #[arg(long, env = "HALLPASS_WRITE_TIMEOUT_SECS", default_value_t = crate::transport::DEFAULT_WRITE_TIMEOUT_SECS)]
     pub write_timeout_secs: u64,
+    /// How long a page may take to begin its answer, and then each next part (seconds).
+    #[arg(long, env = "HALLPASS_RENDER_TIMEOUT_SECS", default_value_t = crate::transport::DEFAULT_RENDER_TIMEOUT_SECS)]
+    pub render_timeout_secs: u64,
     /// Connections one instance holds open at once; more wait to be accepted.
     #[arg(long, env = "HALLPASS_MAX_CONNECTIONS", default_value_t = crate::transport::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
@@ -134,6 +137,7 @@ impl Config {
             header_timeout_secs: crate::transport::DEFAULT_HEADER_TIMEOUT_SECS,
             body_timeout_secs: crate::transport::DEFAULT_BODY_TIMEOUT_SECS,
             write_timeout_secs: crate::transport::DEFAULT_WRITE_TIMEOUT_SECS,
+            render_timeout_secs: crate::transport::DEFAULT_RENDER_TIMEOUT_SECS,
             max_connections: crate::transport::DEFAULT_MAX_CONNECTIONS,
             addr: DEFAULT_ADDR.parse().expect("the default address parses"),
             site_root: DEFAULT_SITE_ROOT.into(),
@@ -153,6 +157,7 @@ impl Config {
             header: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
             body: std::time::Duration::from_secs(self.body_timeout_secs.max(1)),
             write: std::time::Duration::from_secs(self.write_timeout_secs.max(1)),
+            render: std::time::Duration::from_secs(self.render_timeout_secs.max(1)),
             max_connections: self.max_connections.max(1),
         }
     }

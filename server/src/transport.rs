@@ -1,10 +1,16 @@
 //! What a connection may do before any Hallpass rule runs: how long a client may take to send
-//! its headers and its body, and how large the body may be.
+//! its headers and its body, and how large the body may be; and how long a page may take to
+//! answer.
 //!
 //! The session of a request is loaded only once its whole body has arrived ([`read_body`]
 //! sits outside the session layer), so a client cannot hold a request open to have it
 //! checked against a session that is ended meanwhile; and neither headers nor bodies may
 //! dribble in for longer than a few seconds (408, or the connection is closed).
+//!
+//! The same holds the other way round ([`bound_page`], applied by [`read_body`]): a page
+//! whose render stops (waiting on data that never comes, as leptos#4773 made happen, or on a
+//! data task that panicked) does not hold its connection forever, unseen; it is cut off and
+//! logged as an error.
 use crate::reply;
 use app::error::{ApiError, ErrorCode};
 use axum::{
@@ -14,6 +20,7 @@ use axum::{
     response::Response,
     Router,
 };
+use http_body_util::BodyExt as _;
 use hyper::server::conn::http1::Builder;
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
@@ -21,6 +28,7 @@ use hyper_util::{
 };
 use std::{future::Future, time::Duration};
 use tower::ServiceExt as _;
+use tower_http::timeout::TimeoutBody;
 
 /// How long a client may take to send a request's headers by default
 /// (`HALLPASS_HEADER_TIMEOUT_SECS`).
@@ -31,6 +39,9 @@ pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 5;
 /// How long a response write may stall (the client not reading) by default
 /// (`HALLPASS_WRITE_TIMEOUT_SECS`); the connection is closed after it.
 pub const DEFAULT_WRITE_TIMEOUT_SECS: u64 = 10;
+/// How long a page may take to begin its answer, and then to send each next part of it, by
+/// default (`HALLPASS_RENDER_TIMEOUT_SECS`); pages render in milliseconds.
+pub const DEFAULT_RENDER_TIMEOUT_SECS: u64 = 10;
 /// How many connections one instance holds open at once by default
 /// (`HALLPASS_MAX_CONNECTIONS`); beyond it new ones wait in the listen backlog.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
@@ -46,6 +57,9 @@ pub struct Timeouts {
     pub body: Duration,
     /// For any one write of a response to make progress (a client that stops reading).
     pub write: Duration,
+    /// For a page to begin its answer (503 after it), and then to send each next part of it
+    /// (the connection is closed after it).
+    pub render: Duration,
     /// Connections held open at once (more wait to be accepted).
     pub max_connections: usize,
 }
@@ -56,17 +70,26 @@ impl Default for Timeouts {
             header: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             body: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
             write: Duration::from_secs(DEFAULT_WRITE_TIMEOUT_SECS),
+            render: Duration::from_secs(DEFAULT_RENDER_TIMEOUT_SECS),
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
 
 /// Middleware: reads the whole body (at most [`MAX_BODY`] bytes, within the body timeout)
-/// before the request goes on.
+/// before the request goes on; a page's answer is then bounded by the render timeout
+/// ([`bound_page`]; static files and the API are not pages).
 pub async fn read_body(State(timeouts): State<Timeouts>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let api = reply::is_api(parts.uri.path());
+    let path = parts.uri.path();
+    let api = reply::is_api(path);
+    let page = !api && !crate::assets::is_asset(path);
     match tokio::time::timeout(timeouts.body, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) if page => {
+            let path = parts.uri.path().to_owned();
+            let answer = next.run(Request::from_parts(parts, Body::from(bytes)));
+            bound_page(timeouts.render, path, answer).await
+        }
         Ok(Ok(bytes)) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
@@ -92,6 +115,33 @@ pub async fn read_body(State(timeouts): State<Timeouts>, req: Request, next: Nex
             ),
         ),
     }
+}
+
+/// A page's answer (`answer`, a page's handler under way), bounded: it must begin within
+/// `limit` (503 otherwise), and may not then pause longer than `limit` between parts (the
+/// connection is closed). Either is logged as an error: a render that stops is a bug to find,
+/// not a client's fault. Not for the API, whose event stream is meant to stay open.
+async fn bound_page(
+    limit: Duration,
+    path: String,
+    answer: impl Future<Output = Response>,
+) -> Response {
+    let Ok(res) = tokio::time::timeout(limit, answer).await else {
+        tracing::error!(%path, ?limit, "a page did not begin its answer in time");
+        return reply::error(
+            false,
+            ApiError::new(
+                ErrorCode::Unavailable,
+                "The page took too long to prepare. Please try again.",
+            ),
+        );
+    };
+    res.map(|body| {
+        Body::new(TimeoutBody::new(limit, body).map_err(move |err| {
+            tracing::error!(%path, ?limit, %err, "a page stopped in the middle of its answer");
+            err
+        }))
+    })
 }
 
 /// Serves `router` on `listener` until `shutdown` completes. Every connection is HTTP/1.1
