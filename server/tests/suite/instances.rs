@@ -75,7 +75,10 @@ async fn pages_render_while_another_instance_builds_its_router() {
                 self.0.store(true, Ordering::Relaxed);
             }
         }
-        let (stop, built) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+        let (stop, built) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicUsize::new(0)),
+        );
         let stop_builder = Stop(stop.clone());
         // Instance B builds routers back to back (inside the runtime: rendering spawns).
         let builder = tokio::task::spawn_blocking({
@@ -92,25 +95,25 @@ async fn pages_render_while_another_instance_builds_its_router() {
                 ("/login", None, "Remember me"),
                 ("/", Some(cookie.as_str()), USER_EMAIL),
             ] {
-                let mut req = a
-                    .client
-                    .get(format!("{}{path}", a.base))
-                    .header(reqwest::header::USER_AGENT, common::USER_AGENT)
-                    .timeout(Duration::from_secs(10));
-                if let Some(cookie) = cookie {
-                    let cookie = format!("{}={cookie}", hallpass::session::COOKIE_NAME);
-                    req = req.header(reqwest::header::COOKIE, cookie);
-                }
-                let page = async { req.send().await?.error_for_status()?.text().await }.await;
-                let page = page.unwrap_or_else(|err| {
-                    panic!("{path} (round {round}) got no whole answer while routers were built: {err}")
-                });
+                // Bounded per request, so a failure names the page that got no answer.
+                let page = tokio::time::timeout(Duration::from_secs(10), async {
+                    let res = a.get(path, cookie).await;
+                    (res.status(), res.text().await)
+                })
+                .await;
+                let Ok((status, Ok(page))) = page else {
+                    panic!("{path} (round {round}) got no whole answer while routers were built");
+                };
+                assert_eq!(status, 200, "{path}");
                 assert!(page.contains(expected), "{path} rendered its data");
             }
         }
         drop(stop_builder);
         builder.await.unwrap();
-        assert!(built.load(Ordering::Relaxed) > 0, "routers were built meanwhile");
+        assert!(
+            built.load(Ordering::Relaxed) > 0,
+            "routers were built meanwhile"
+        );
     })
     .await
 }
