@@ -11,10 +11,8 @@
 use app::{
     model::{EndReason, Role},
     ssr::{
-        auth::{AuthState, AUTH_KEY},
-        clock::Clock,
-        events::LocalBus,
-        registry::SessionRegistry,
+        auth::AuthState, clock::Clock, events::LocalBus, registry::SessionRegistry,
+        session::SessionRecord,
     },
 };
 use fred::prelude::ClientLike;
@@ -22,19 +20,15 @@ use futures::{stream, StreamExt};
 use hallpass::{
     redis_conn::Namespace,
     registry::Registry,
-    store::{Backend, EndedSessions, HashedIds, Indexed, SessionIndex},
+    store::{Backend, EndedSessions, HashedIds, Indexed, SessionIndex, SessionStore},
 };
-use std::{collections::HashMap, sync::Arc, time::Instant};
-use tower_sessions::{
-    session::{Id, Record},
-    SessionStore,
-};
+use std::{sync::Arc, time::Instant};
 
 /// The server's allocator, so the timings are the server's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn record(user: usize, now: i64) -> Record {
+fn record(user: usize, now: i64) -> SessionRecord {
     let auth = AuthState {
         user_id: format!("user-{user}"),
         email: format!("user-{user}@example.test"),
@@ -51,11 +45,9 @@ fn record(user: usize, now: i64) -> Record {
         remember: None,
         method: app::model::AuthMethod::Password,
     };
-    Record {
-        id: Id::default(),
-        data: HashMap::from([(AUTH_KEY.to_owned(), serde_json::to_value(auth).unwrap())]),
-        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-    }
+    let mut record = SessionRecord::new(time::OffsetDateTime::now_utc() + time::Duration::hours(1));
+    record.data.auth = Some(auth);
+    record
 }
 
 async fn used_memory(pool: &fred::prelude::Pool) -> i64 {

@@ -12,6 +12,7 @@ use app::{
         auth::{ClientInfo, Principal, SessionEnded},
         context::ServerState,
         cookies::{REMEMBER_COOKIE, SESSION_COOKIE},
+        session::Session,
     },
 };
 use axum::{
@@ -23,7 +24,6 @@ use http::{
     header::{CACHE_CONTROL, SET_COOKIE},
     HeaderValue,
 };
-use tower_sessions::Session;
 
 /// Pages anyone may see.
 const PUBLIC_PAGES: &[&str] = &["/login", "/set-password"];

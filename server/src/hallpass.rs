@@ -42,7 +42,6 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 use tower::ServiceBuilder;
 use tower_http::trace::TraceLayer;
-use tower_sessions::Expiry;
 
 /// A running Hallpass: its stores and settings, ready to build a router.
 #[derive(Clone, Debug)]
@@ -189,7 +188,7 @@ impl Hallpass {
             sessions: Sessions {
                 store,
                 registry: state.registry.clone(),
-                expiry: Expiry::OnInactivity(time::Duration::hours(8)),
+                lifetime: time::Duration::hours(8),
             },
             cleanup,
             state,

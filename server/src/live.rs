@@ -169,15 +169,14 @@ pub async fn events(
     State((state, streams)): State<(ServerState, Streams)>,
     req: Request,
 ) -> Response {
-    let (Some(viewer), Some(id)) = (
+    let (Some(viewer), Some(key)) = (
         req.extensions().get::<Principal>().cloned(),
         req.extensions()
-            .get::<tower_sessions::Session>()
-            .and_then(|s| s.id()),
+            .get::<app::ssr::session::Session>()
+            .and_then(|s| s.key()),
     ) else {
         return crate::reply::error(true, ApiError::not_signed_in());
     };
-    let key = SessionKey::of(&id);
     let Some(slot) = streams.open(&key) else {
         let wait = KEEP_ALIVE.as_secs() as i64;
         return crate::reply::error(

@@ -1,5 +1,5 @@
 //! [`SessionRegistry`] over the indexed store: list and end sessions by storage key.
-use crate::store::{failed, Backend, EndedSessions, Indexed, StoreResult, StoredRecord};
+use crate::store::{Backend, EndedSessions, Indexed, SessionRecord, StoreResult};
 use app::{
     model::{EndReason, SessionKey},
     ssr::{
@@ -43,7 +43,7 @@ impl Registry {
     }
 }
 
-fn with_auth(sessions: Vec<(SessionKey, StoredRecord)>) -> Vec<(SessionKey, AuthState)> {
+fn with_auth(sessions: Vec<(SessionKey, SessionRecord)>) -> Vec<(SessionKey, AuthState)> {
     sessions
         .into_iter()
         .filter_map(|(key, record)| Some((key, record.into_auth()?)))
@@ -53,9 +53,7 @@ fn with_auth(sessions: Vec<(SessionKey, StoredRecord)>) -> Vec<(SessionKey, Auth
 #[async_trait]
 impl SessionRegistry for Registry {
     async fn list_user(&self, user_id: &str) -> StoreResult<Vec<(SessionKey, AuthState)>> {
-        Ok(with_auth(
-            self.store.sessions_of(user_id).await.map_err(failed)?,
-        ))
+        Ok(with_auth(self.store.sessions_of(user_id).await?))
     }
 
     async fn list_recent(
@@ -63,12 +61,7 @@ impl SessionRegistry for Registry {
         skip: usize,
         limit: usize,
     ) -> StoreResult<Vec<(SessionKey, AuthState)>> {
-        Ok(with_auth(
-            self.store
-                .recent_sessions(skip, limit)
-                .await
-                .map_err(failed)?,
-        ))
+        Ok(with_auth(self.store.recent_sessions(skip, limit).await?))
     }
 
     async fn count_all(&self) -> StoreResult<usize> {
@@ -79,9 +72,8 @@ impl SessionRegistry for Registry {
         Ok(self
             .store
             .load_key(&key.id())
-            .await
-            .map_err(failed)?
-            .and_then(StoredRecord::into_auth))
+            .await?
+            .and_then(SessionRecord::into_auth))
     }
 
     async fn count_active(&self, since: i64) -> StoreResult<i64> {
@@ -113,7 +105,7 @@ impl SessionRegistry for Registry {
         if !marked {
             return Ok(false);
         }
-        self.store.take(&key.id()).await.map_err(failed)
+        self.store.take(&key.id()).await
     }
 
     async fn record_end(
@@ -138,11 +130,7 @@ impl SessionRegistry for Registry {
         // The reason first: a request that finds the record gone a moment later must already
         // learn that it was ended (and not, say, redeem a remember-me token instead).
         self.record_end(user_id, key, reason).await?;
-        let live = self
-            .store
-            .take_of(&key.id(), Some(user_id))
-            .await
-            .map_err(failed)?;
+        let live = self.store.take_of(&key.id(), Some(user_id)).await?;
         self.events.publish(Event::SessionEnded {
             user_id: user_id.to_owned(),
             key: key.clone(),

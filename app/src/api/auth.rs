@@ -84,7 +84,7 @@ pub async fn login(
 #[cfg(feature = "ssr")]
 pub(crate) async fn signed_in(
     state: &crate::ssr::context::ServerState,
-    session: &tower_sessions::Session,
+    session: &crate::ssr::session::Session,
     user: &crate::ssr::users::User,
     client: &crate::ssr::auth::ClientInfo,
     method: crate::model::AuthMethod,

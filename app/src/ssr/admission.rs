@@ -19,7 +19,7 @@
 //! the cookies to change ([`CookieChange`]).
 use super::{
     audit::{AuditEvent, AuditKind},
-    auth::{AuthState, ClientInfo, AUTH_KEY},
+    auth::{AuthState, ClientInfo},
     context::{db_unavailable, store_unavailable, ServerState},
     ending::{end_current, end_everywhere, Ending},
     lifecycle::{generation, save_auth, start_session},
@@ -27,12 +27,12 @@ use super::{
     remember::Redeemed,
     throttle::FREE_GUESSES_PER_IP,
 };
+use super::{session::Session, store_error::StoreError};
 use crate::{
     error::ApiError,
     model::{EndReason, SessionKey},
     policy::FingerprintMode,
 };
-use tower_sessions::{session::Error as SessionError, Session};
 
 /// What admission concluded about the request's session.
 #[derive(Debug)]
@@ -109,10 +109,6 @@ pub async fn admit(state: &ServerState, session: &Session, request: &Admission<'
     Outcome { verdict, cookies }
 }
 
-fn store_failed(err: SessionError) -> ApiError {
-    store_unavailable(err)
-}
-
 async fn decide(
     state: &ServerState,
     session: &Session,
@@ -121,14 +117,14 @@ async fn decide(
 ) -> Result<Verdict, ApiError> {
     let client = request.client;
     let sent_id = session.id();
-    let auth = match session.get::<AuthState>(AUTH_KEY).await {
+    let auth = match session.auth().await {
         Ok(auth) => auth,
-        Err(SessionError::Store(err)) => return Err(store_failed(SessionError::Store(err))),
-        Err(err) => {
+        Err(err @ StoreError::Record(_)) => {
             tracing::warn!(%err, "unreadable session record: ending it");
-            session.flush().await.map_err(store_failed)?;
+            session.flush().await.map_err(store_unavailable)?;
             None
         }
+        Err(err) => return Err(store_unavailable(err)),
     };
     if let Some(auth) = auth {
         return match enforce(state, session, client, auth, request.activity).await? {
@@ -242,7 +238,7 @@ async fn enforce(
                 .audit
                 .record(
                     AuditEvent::new(AuditKind::FingerprintMismatch, Some(&auth.user_id))
-                        .session(session.id().map(|id| SessionKey::of(&id)))
+                        .session(session.key())
                         .client(client)
                         .reason(format!(
                             "log only; bound to {} / {}",
@@ -343,7 +339,7 @@ async fn remember(
                 .map_err(db)?
                 .is_none()
             {
-                session.flush().await.map_err(store_failed)?;
+                session.flush().await.map_err(store_unavailable)?;
                 cookies.push(CookieChange::RemoveRemember);
                 return Ok(None);
             }
@@ -361,7 +357,7 @@ async fn remember(
                 "replayed remember-me token: every session and remember-me token ended",
             );
             end_everywhere(state, &user_id, None, &ending).await?;
-            session.flush().await.map_err(store_failed)?;
+            session.flush().await.map_err(store_unavailable)?;
             cookies.push(CookieChange::RemoveRemember);
             Ok(Some(Verdict::Ended(EndReason::Theft)))
         }

@@ -92,8 +92,8 @@ pub(super) fn extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
 }
 
 /// The session of the current request.
-pub fn session() -> Result<tower_sessions::Session, ApiError> {
-    with_request(|parts| parts.extensions.get::<tower_sessions::Session>().cloned())?.ok_or_else(
+pub fn session() -> Result<super::session::Session, ApiError> {
+    with_request(|parts| parts.extensions.get::<super::session::Session>().cloned())?.ok_or_else(
         || {
             tracing::error!("no session layer in front of this route");
             ApiError::internal()

@@ -13,17 +13,17 @@
 //! A caller says *why* with an [`Ending`] and picks *which* sessions: one by key
 //! ([`end_session`]), the request's own ([`end_current`]) or every session of a user
 //! ([`end_everywhere`], which never scans the store: it walks the user's index).
+use super::session::Session;
 use super::{
     audit::{AuditEvent, AuditKind},
     auth::{AuthState, ClientInfo},
     context::{db_unavailable, store_unavailable, ServerState},
-    lifecycle::{session_key_of, store_now},
+    lifecycle::store_now,
 };
 use crate::{
     error::ApiError,
     model::{EndReason, SessionKey},
 };
-use tower_sessions::Session;
 
 /// Why sessions end, who asked, and what the audit trail says about it.
 #[derive(Clone, Debug)]
@@ -134,7 +134,7 @@ pub async fn end_current(
     auth: &AuthState,
     ending: &Ending<'_>,
 ) -> Result<(), ApiError> {
-    let Some(key) = session_key_of(session) else {
+    let Some(key) = session.key() else {
         return session.flush().await.map_err(store_unavailable);
     };
     revoke_bound_token(state, Some(auth), ending.reason).await?;
@@ -169,7 +169,7 @@ pub async fn end_everywhere(
     // Why, before the generation moves on: from that moment none of these sessions loads,
     // and a request (or a tab's live stream) that finds one gone must learn why at once, not
     // only when the sweep below reaches it.
-    let own = keep.and_then(|(session, _)| session_key_of(session));
+    let own = keep.and_then(|(session, _)| session.key());
     for key in state
         .registry
         .indexed_keys(user_id)
@@ -198,7 +198,7 @@ pub async fn end_everywhere(
             };
             // Even if this session ended meanwhile, the others still end below.
             let stored = store_now(state, session, &auth).await;
-            Some((session_key_of(session), auth, stored))
+            Some((session.key(), auth, stored))
         }
         None => None,
     };

@@ -10,9 +10,10 @@
 //!   sees the new generation (and the new session is dropped), or the session was stored
 //!   before the listing (and is ended with the rest). The stores also refuse to load a
 //!   session of an older generation.
+use super::session::Session;
 use super::{
     audit::{AuditEvent, AuditKind},
-    auth::{AuthState, ClientInfo, AUTH_KEY},
+    auth::{AuthState, ClientInfo},
     context::{db_unavailable, store_unavailable, ServerState},
     ending::{end_session, Ending},
     registry::{Gone, SessionGone},
@@ -23,7 +24,6 @@ use crate::{
     model::{EndReason, SessionKey},
     policy::Policy,
 };
-use tower_sessions::{Expiry, Session};
 
 /// Extra time a record stays in the store past the moment the policy would end it, so the
 /// request that finds it expired can still say why.
@@ -37,11 +37,8 @@ pub async fn save_auth(
     policy: &Policy,
 ) -> Result<(), ApiError> {
     let until = auth.deadlines(policy).idle_at() + STORE_SLACK_SECS;
-    if let Ok(at) = time::OffsetDateTime::from_unix_timestamp(until) {
-        session.set_expiry(Some(Expiry::AtDateTime(at)));
-    }
     session
-        .insert(AUTH_KEY, auth)
+        .set_auth(auth, until)
         .await
         .map_err(store_unavailable)
 }
@@ -56,7 +53,7 @@ pub(super) async fn store_now(
     save_auth(session, auth, &state.policy.current()).await?;
     match session.save().await {
         Ok(()) => Ok(()),
-        Err(err) if SessionGone::is(&err) => match session_key_of(session) {
+        Err(err) if SessionGone::is(&err) => match session.key() {
             Some(key) => Err(refuse_gone(state, session, &key).await),
             None => Err(ApiError::not_signed_in()),
         },
@@ -71,7 +68,7 @@ async fn bind_token(
     session: &Session,
     auth: &AuthState,
 ) -> Result<(), ApiError> {
-    match (&auth.remember, session_key_of(session)) {
+    match (&auth.remember, session.key()) {
         (Some(selector), Some(key)) => state
             .remember
             .bind(selector, &key)
@@ -109,7 +106,7 @@ async fn take_current(
         return Ok(None);
     };
     let key = SessionKey::of(&id);
-    let user_id = match session.get::<AuthState>(AUTH_KEY).await {
+    let user_id = match session.auth().await {
         Ok(Some(auth)) => auth.user_id,
         _ => String::new(),
     };
@@ -203,7 +200,7 @@ pub async fn start_session(
     store_now(state, session, &auth).await?;
     confirm_generation(state, session, &auth).await?;
     bind_token(state, session, &auth).await?;
-    let key = session_key_of(session);
+    let key = session.key();
     let kind = if remembered {
         AuditKind::RememberUsed
     } else {
@@ -240,13 +237,9 @@ pub async fn regenerate(
         .record(
             AuditEvent::new(AuditKind::IdRegenerated, Some(&auth.user_id))
                 .client(&super::context::client_info())
-                .session(session_key_of(session))
+                .session(session.key())
                 .from_session(old),
         )
         .await;
     Ok(())
-}
-
-pub(super) fn session_key_of(session: &Session) -> Option<SessionKey> {
-    session.id().map(|id| SessionKey::of(&id))
 }

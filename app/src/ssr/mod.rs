@@ -25,6 +25,7 @@ pub mod posture;
 pub mod registry;
 pub mod remember;
 pub mod self_audit;
+pub mod session;
 pub mod store_error;
 pub mod throttle;
 pub mod users;

@@ -4,27 +4,16 @@ use crate::model::{EndReason, SessionKey};
 use async_trait::async_trait;
 
 /// A session that was ended (deleted, or outdated by its user's generation) while a request
-/// that had loaded it was in flight: the stores' update-only `save` fails with it. It travels
-/// through tower-sessions as a backend error with this exact text; [`SessionGone::is`]
-/// recognises it.
+/// that had loaded it was in flight: the stores' update-only `save` fails with it (as
+/// [`StoreError::Gone`](super::store_error::StoreError::Gone)).
 #[derive(Clone, Copy, Debug, thiserror::Error)]
 #[error("the session ended while this request was in flight")]
 pub struct SessionGone;
 
 impl SessionGone {
-    /// Whether a session error is this one.
-    pub fn is(err: &tower_sessions::session::Error) -> bool {
-        matches!(
-            err,
-            tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Backend(text))
-                if *text == SessionGone.to_string()
-        )
-    }
-}
-
-impl From<SessionGone> for tower_sessions::session_store::Error {
-    fn from(gone: SessionGone) -> Self {
-        tower_sessions::session_store::Error::Backend(gone.to_string())
+    /// Whether a store error is this one.
+    pub fn is(err: &super::store_error::StoreError) -> bool {
+        matches!(err, super::store_error::StoreError::Gone(_))
     }
 }
 

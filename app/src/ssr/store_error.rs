@@ -1,9 +1,12 @@
-//! [`StoreError`]: the one error every store behind the session registry, the index and the
-//! throttle maps into, keeping its source (Redis, SQL, a record that does not decode), the way
-//! tower-sessions has each of its stores map into `session_store::Error`.
+//! [`StoreError`]: the one error every store (the session stores, the registry, the index and
+//! the throttle) maps into, keeping its source (Redis, SQL, a record that does not decode).
 //!
-//! Callers never match on the source: any store failure fails closed (503, "try again"),
-//! and the source is what the log line says (`context::store_unavailable`).
+//! Callers do not match on the source: a store failure fails closed (503, "try again"), and
+//! the source is what the log line says (`context::store_unavailable`). Two variants are not
+//! failures of the store: [`StoreError::Gone`] (the session ended while its request was in
+//! flight: answered as any later request would be) and [`StoreError::Record`] on load (a
+//! record nothing can read: admission ends it rather than refusing its browser forever).
+use super::registry::SessionGone;
 
 /// A store could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -14,15 +17,23 @@ pub enum StoreError {
     /// The SQL database failed.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
-    /// A session store (through tower-sessions' interface) failed.
-    #[error("session store: {0}")]
-    Session(#[from] tower_sessions::session_store::Error),
+    /// A stored session record could not be read (or written) in its layout.
+    #[error("session record: {0}")]
+    Record(String),
+    /// The session was ended while this request was in flight (see [`SessionGone`]).
+    #[error(transparent)]
+    Gone(#[from] SessionGone),
 }
 
 impl StoreError {
     /// A Redis client's error (the server's crate knows the client; this one does not).
     pub fn redis(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         StoreError::Redis(Box::new(err))
+    }
+
+    /// A record that does not read (or write) as a [`crate::ssr::session::SessionRecord`].
+    pub fn record(err: impl std::fmt::Display) -> Self {
+        StoreError::Record(err.to_string())
     }
 }
 

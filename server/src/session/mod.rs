@@ -1,4 +1,4 @@
-//! The layer that turns the session cookie into a [`tower_sessions::Session`].
+//! The layer that turns the session cookie into an [`app::ssr::session::Session`].
 mod layer;
 
 pub use app::ssr::cookies::{CookieError, SESSION_COOKIE};

@@ -1,13 +1,10 @@
 //! The concrete stores, chosen at start from the configuration.
-use super::{RedisSessions, SqlSessions, StoredRecord};
+use super::{RedisSessions, SessionRecord, SessionStore, SqlSessions, StoreResult};
 use crate::redis_conn::Namespace;
 use async_trait::async_trait;
 use fred::prelude::Pool;
 use sqlx::AnyPool;
-use tower_sessions::{
-    session::{Id, Record},
-    session_store, SessionStore,
-};
+use tower_sessions::session::Id;
 
 /// Where session records live.
 #[derive(Clone, Debug)]
@@ -41,12 +38,12 @@ impl Backend {
 
     /// Deletes a record; whether it was there (a regeneration must find the session it
     /// replaces still alive).
-    pub async fn take(&self, id: &Id) -> session_store::Result<bool> {
+    pub async fn take(&self, id: &Id) -> StoreResult<bool> {
         each_store!(self, store => store.take(id).await)
     }
 
     /// Loads many records at once (one round trip on Redis, one query per 200 on SQL).
-    pub async fn load_many(&self, ids: &[Id]) -> session_store::Result<Vec<Option<StoredRecord>>> {
+    pub async fn load_many(&self, ids: &[Id]) -> StoreResult<Vec<Option<SessionRecord>>> {
         each_store!(self, store => store.load_many(ids).await)
     }
 
@@ -61,19 +58,19 @@ impl Backend {
 
 #[async_trait]
 impl SessionStore for Backend {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+    async fn create(&self, record: &mut SessionRecord) -> StoreResult<()> {
         each_store!(self, store => store.create(record).await)
     }
 
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
+    async fn save(&self, record: &SessionRecord) -> StoreResult<()> {
         each_store!(self, store => store.save(record).await)
     }
 
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+    async fn load(&self, id: &Id) -> StoreResult<Option<SessionRecord>> {
         each_store!(self, store => store.load(id).await)
     }
 
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+    async fn delete(&self, id: &Id) -> StoreResult<()> {
         each_store!(self, store => store.delete(id).await)
     }
 }

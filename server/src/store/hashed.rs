@@ -1,10 +1,8 @@
 //! Session ids hashed at rest: a dump of Redis or of the database holds no cookie values.
+use super::{SessionRecord, SessionStore, StoreResult};
 use app::model::storage_id as storage_key;
 use async_trait::async_trait;
-use tower_sessions::{
-    session::{Id, Record},
-    session_store, SessionStore,
-};
+use tower_sessions::session::Id;
 
 /// Wraps a store so it only ever sees SHA-256(id) (truncated to the 128 bits an [`Id`]
 /// holds) as the key. The cookie carries the id; the store cannot give it back.
@@ -25,8 +23,8 @@ impl<S> HashedIds<S> {
     }
 }
 
-fn hashed(record: &Record) -> Record {
-    Record {
+fn hashed(record: &SessionRecord) -> SessionRecord {
+    SessionRecord {
         id: storage_key(&record.id),
         ..record.clone()
     }
@@ -34,7 +32,7 @@ fn hashed(record: &Record) -> Record {
 
 #[async_trait]
 impl<S: SessionStore> SessionStore for HashedIds<S> {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+    async fn create(&self, record: &mut SessionRecord) -> StoreResult<()> {
         loop {
             let mut stored = hashed(record);
             let key = stored.id;
@@ -49,16 +47,16 @@ impl<S: SessionStore> SessionStore for HashedIds<S> {
         }
     }
 
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
+    async fn save(&self, record: &SessionRecord) -> StoreResult<()> {
         self.inner.save(&hashed(record)).await
     }
 
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+    async fn load(&self, id: &Id) -> StoreResult<Option<SessionRecord>> {
         let record = self.inner.load(&storage_key(id)).await?;
-        Ok(record.map(|record| Record { id: *id, ..record }))
+        Ok(record.map(|record| SessionRecord { id: *id, ..record }))
     }
 
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+    async fn delete(&self, id: &Id) -> StoreResult<()> {
         self.inner.delete(&storage_key(id)).await
     }
 }

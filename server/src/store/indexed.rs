@@ -1,6 +1,6 @@
 //! A store that keeps the per-user [`SessionIndex`] in step with the records it saves and
 //! deletes.
-use super::{owner, Backend, SessionIndex, StoredRecord};
+use super::{Backend, SessionIndex, SessionRecord, SessionStore, StoreResult};
 use app::{
     model::SessionKey,
     ssr::events::{Event, EventBus},
@@ -8,10 +8,7 @@ use app::{
 use async_trait::async_trait;
 use futures::{stream, StreamExt, TryStreamExt};
 use std::sync::Arc;
-use tower_sessions::{
-    session::{Id, Record},
-    session_store, SessionStore,
-};
+use tower_sessions::session::Id;
 
 /// How many records a listing loads per round trip.
 const LOAD_BATCH: usize = 1000;
@@ -30,10 +27,6 @@ pub struct Indexed<S> {
     inner: S,
     index: SessionIndex,
     events: Arc<dyn EventBus>,
-}
-
-fn backend(err: super::StoreError) -> session_store::Error {
-    session_store::Error::Backend(err.to_string())
 }
 
 impl Indexed<Backend> {
@@ -62,13 +55,13 @@ impl Indexed<Backend> {
     pub async fn sessions_of(
         &self,
         user_id: &str,
-    ) -> session_store::Result<Vec<(SessionKey, StoredRecord)>> {
-        let keys = self.index.keys_of(user_id).await.map_err(backend)?;
+    ) -> StoreResult<Vec<(SessionKey, SessionRecord)>> {
+        let keys = self.index.keys_of(user_id).await?;
         let mut live = Vec::new();
         for (key, record) in self.load_keys(keys).await? {
             match record {
                 Some(record) => live.push((key, record)),
-                None => self.index.remove(&key, user_id).await.map_err(backend)?,
+                None => self.index.remove(&key, user_id).await?,
             }
         }
         Ok(live)
@@ -80,7 +73,7 @@ impl Indexed<Backend> {
         &self,
         skip: usize,
         limit: usize,
-    ) -> session_store::Result<Vec<(SessionKey, StoredRecord)>> {
+    ) -> StoreResult<Vec<(SessionKey, SessionRecord)>> {
         // A stale entry is dropped from the index as it is found, so the entries after it
         // move up: read on from where the live ones end until the page is full or the index
         // runs out (paging on would otherwise skip as many live sessions as were pruned).
@@ -90,15 +83,14 @@ impl Indexed<Backend> {
             let keys = self
                 .index
                 .recent_keys(skip.saturating_add(live.len()), want)
-                .await
-                .map_err(backend)?;
+                .await?;
             let read = keys.len();
             let mut pruned = 0;
             for (key, record) in self.load_keys(keys).await? {
                 match record {
                     Some(record) => live.push((key, record)),
                     None => {
-                        self.index.forget(&key).await.map_err(backend)?;
+                        self.index.forget(&key).await?;
                         pruned += 1;
                     }
                 }
@@ -115,8 +107,8 @@ impl Indexed<Backend> {
     async fn load_keys(
         &self,
         keys: Vec<SessionKey>,
-    ) -> session_store::Result<Vec<(SessionKey, Option<StoredRecord>)>> {
-        let batches: Vec<Vec<Option<StoredRecord>>> = stream::iter(
+    ) -> StoreResult<Vec<(SessionKey, Option<SessionRecord>)>> {
+        let batches: Vec<Vec<Option<SessionRecord>>> = stream::iter(
             keys.chunks(LOAD_BATCH)
                 .map(|chunk| chunk.iter().map(SessionKey::id).collect::<Vec<Id>>())
                 .collect::<Vec<_>>(),
@@ -132,27 +124,30 @@ impl Indexed<Backend> {
     }
 
     /// Deletes a record and its index entries; whether the record was there.
-    pub async fn take(&self, id: &Id) -> session_store::Result<bool> {
-        let owner = self.inner.load(id).await?.as_ref().and_then(owner);
-        self.take_of(id, owner.as_ref().map(|o| o.user_id.as_str()))
+    pub async fn take(&self, id: &Id) -> StoreResult<bool> {
+        let owner = self
+            .inner
+            .load(id)
+            .await?
+            .and_then(SessionRecord::into_auth);
+        self.take_of(id, owner.as_ref().map(|auth| auth.user_id.as_str()))
             .await
     }
 
     /// Deletes a record of `user_id` (known to the caller: the record itself may read as
     /// gone, outdated by its generation) and its index entries; whether it was there.
-    pub async fn take_of(&self, id: &Id, user_id: Option<&str>) -> session_store::Result<bool> {
+    pub async fn take_of(&self, id: &Id, user_id: Option<&str>) -> StoreResult<bool> {
         let taken = self.inner.take(id).await?;
         let key = SessionKey::stored(id);
         match user_id {
             Some(user) => self.index.remove(&key, user).await,
             None => self.index.forget(&key).await,
-        }
-        .map_err(backend)?;
+        }?;
         Ok(taken)
     }
 
     /// One record by storage key.
-    pub async fn load_key(&self, id: &Id) -> session_store::Result<Option<StoredRecord>> {
+    pub async fn load_key(&self, id: &Id) -> StoreResult<Option<SessionRecord>> {
         Ok(self
             .inner
             .load_many(std::slice::from_ref(id))
@@ -164,46 +159,41 @@ impl Indexed<Backend> {
 
 #[async_trait]
 impl SessionStore for Indexed<Backend> {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+    async fn create(&self, record: &mut SessionRecord) -> StoreResult<()> {
         self.inner.create(record).await?;
-        if let Some(owner) = owner(record) {
+        if let Some(auth) = record.auth() {
             let key = SessionKey::stored(&record.id);
-            if let Err(err) = self
-                .index
-                .add(&key, &owner.user_id, owner.last_seen_ms)
-                .await
-            {
+            if let Err(err) = self.index.add(&key, &auth.user_id, auth.last_seen_ms).await {
                 self.inner.delete(&record.id).await.ok();
-                return Err(backend(err));
+                return Err(err);
             }
             // Once per session, after it is stored: a listing that reacts finds it.
             self.events.publish(Event::SessionStarted {
-                user_id: owner.user_id,
+                user_id: auth.user_id.clone(),
             });
         }
         Ok(())
     }
 
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
+    async fn save(&self, record: &SessionRecord) -> StoreResult<()> {
         self.inner.save(record).await?;
-        if let Some(owner) = owner(record) {
+        if let Some(auth) = record.auth() {
             self.index
                 .touch(
                     &SessionKey::stored(&record.id),
-                    &owner.user_id,
-                    owner.last_seen_ms,
+                    &auth.user_id,
+                    auth.last_seen_ms,
                 )
-                .await
-                .map_err(backend)?;
+                .await?;
         }
         Ok(())
     }
 
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+    async fn load(&self, id: &Id) -> StoreResult<Option<SessionRecord>> {
         self.inner.load(id).await
     }
 
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+    async fn delete(&self, id: &Id) -> StoreResult<()> {
         self.take(id).await.map(|_| ())
     }
 }

@@ -1,4 +1,4 @@
-//! Where session records live, as a short stack of stores that each add one behaviour:
+//! Where session records live, as a short stack of [`SessionStore`]s that each add one behaviour:
 //! [`HashedIds`] (no store holds a usable id) over [`Indexed`] (per-user index of live
 //! sessions) over a [`Backend`] ([`RedisSessions`], or [`SqlSessions`] in the database).
 //!
@@ -15,7 +15,8 @@ mod hashed;
 mod history;
 mod index;
 mod indexed;
-mod record;
+#[cfg(test)]
+mod layout;
 mod redis;
 mod sql;
 
@@ -25,15 +26,12 @@ pub use hashed::HashedIds;
 pub use history::{EndedSessions, DEFAULT_HISTORY_SECS};
 pub use index::SessionIndex;
 pub use indexed::Indexed;
-pub use record::{StoredData, StoredRecord};
 pub use redis::RedisSessions;
 pub use sql::SqlSessions;
 
-use app::ssr::auth::AUTH_KEY;
 pub use app::ssr::registry::SessionGone;
+pub use app::ssr::session::{SessionRecord, SessionStore};
 pub use app::ssr::store_error::{StoreError, StoreResult};
-use serde::Deserialize;
-use tower_sessions::session::Record;
 
 /// An error of a client the stores use, as the [`StoreError`] it becomes.
 pub trait Failure {
@@ -53,12 +51,6 @@ impl Failure for sqlx::Error {
     }
 }
 
-impl Failure for tower_sessions::session_store::Error {
-    fn into_store_error(self) -> StoreError {
-        StoreError::Session(self)
-    }
-}
-
 /// Maps a client's error into [`StoreError`]: `.map_err(failed)` wherever a store calls
 /// Redis, SQL or another store.
 pub fn failed(err: impl Failure) -> StoreError {
@@ -67,19 +59,3 @@ pub fn failed(err: impl Failure) -> StoreError {
 
 /// The store the request path uses.
 pub type Store = HashedIds<Indexed<Backend>>;
-
-/// The part of a signed-in record the stores need: whose it is, its generation, and when it
-/// was last used (for the index order).
-#[derive(Debug, Deserialize)]
-pub(crate) struct Owner {
-    pub user_id: String,
-    #[serde(default)]
-    pub gen: i64,
-    #[serde(default)]
-    pub last_seen_ms: i64,
-}
-
-/// The owner of a signed-in record (None for a record without a signed-in user).
-pub(crate) fn owner(record: &Record) -> Option<Owner> {
-    Owner::deserialize(record.data.get(AUTH_KEY)?).ok()
-}

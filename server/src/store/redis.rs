@@ -5,7 +5,11 @@
 //! Lua script can load it (or a listing's batch of them) *and* check it against its user's
 //! generation (`{ns}:gen:{user}`) in a single round trip: a session issued before its user's
 //! last sign-out-everywhere, demotion or password change reads as gone, wherever it came from.
-use super::{owner, SessionGone, StoredRecord};
+//!
+//! The MessagePack is written with field names (see [`SessionRecord`] for why the layout is
+//! tower-sessions'), and read typed; a listing reads a record whose state is not an
+//! [`app::ssr::auth::AuthState`] as holding none, the request path ends it.
+use super::{failed, SessionGone, SessionRecord, SessionStore, StoreError, StoreResult};
 use crate::redis_conn::Namespace;
 use async_trait::async_trait;
 use fred::{
@@ -14,10 +18,7 @@ use fred::{
 };
 use sha1::{Digest, Sha1};
 use std::sync::LazyLock;
-use tower_sessions::{
-    session::{Id, Record},
-    session_store, SessionStore,
-};
+use tower_sessions::session::{Id, Record};
 
 /// Loads records, each unless its user's generation moved past it. KEYS: the records;
 /// ARGV[1]: the generation key prefix (`{ns}:gen:`). Returns one value per key: the stored
@@ -53,44 +54,39 @@ pub struct RedisSessions {
     ns: Namespace,
 }
 
-fn backend(err: impl std::fmt::Display) -> session_store::Error {
-    session_store::Error::Backend(err.to_string())
-}
-
 impl RedisSessions {
     /// Records in `pool` under `ns`.
     pub fn new(pool: Pool, ns: Namespace) -> Self {
         Self { pool, ns }
     }
 
-    fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
-        let (user, gen) = owner(record)
-            .map(|o| (o.user_id, o.gen))
-            .unwrap_or_default();
+    pub(super) fn encode(record: &SessionRecord) -> StoreResult<Vec<u8>> {
+        let (user, gen) = record.owner().unwrap_or(("", 0));
         let mut value = format!("{user}|{gen}|").into_bytes();
-        rmp_serde::encode::write(&mut value, record)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        rmp_serde::encode::write_named(&mut value, record).map_err(StoreError::record)?;
         Ok(value)
     }
 
-    /// Reads a stored value (owner header, then the MessagePack record) as `T`: the generic
-    /// [`Record`] or the typed [`StoredRecord`].
-    fn decode<T: serde::de::DeserializeOwned>(value: &[u8]) -> session_store::Result<T> {
-        let decode = |e: &dyn std::fmt::Display| session_store::Error::Decode(e.to_string());
+    /// Reads a stored value (owner header, then the MessagePack record) as `T`: the typed
+    /// [`SessionRecord`], or the generic [`Record`] of a state that does not read typed.
+    pub(super) fn decode<T: serde::de::DeserializeOwned>(value: &[u8]) -> StoreResult<T> {
         let mut bars = value.iter().enumerate().filter(|(_, b)| **b == b'|');
         let (Some(_), Some((body, _))) = (bars.next(), bars.next()) else {
-            return Err(decode(&"a session record without its owner header"));
+            return Err(StoreError::record(
+                "a session record without its owner header",
+            ));
         };
-        rmp_serde::from_slice(&value[body + 1..]).map_err(|e| decode(&e))
+        rmp_serde::from_slice(&value[body + 1..]).map_err(StoreError::record)
     }
 
-    /// A stored value as a listing reads it: typed, or generically where that fails.
-    fn decode_listed(value: &[u8]) -> session_store::Result<StoredRecord> {
-        Self::decode(value).or_else(|_| Self::decode::<Record>(value).map(StoredRecord::from))
+    /// A stored value as a listing reads it: typed, or where its state does not read as one,
+    /// as holding none.
+    pub(super) fn decode_listed(value: &[u8]) -> StoreResult<SessionRecord> {
+        Self::decode(value).or_else(|_| Self::decode::<Record>(value).map(SessionRecord::from))
     }
 
     /// Writes `record` with `options` (NX: only new; XX: only existing); whether it was written.
-    async fn set(&self, record: &Record, options: SetOptions) -> session_store::Result<bool> {
+    async fn set(&self, record: &SessionRecord, options: SetOptions) -> StoreResult<bool> {
         let expire = Expiration::EXAT(record.expiry_date.unix_timestamp());
         let written: Option<String> = self
             .pool
@@ -102,13 +98,13 @@ impl RedisSessions {
                 false,
             )
             .await
-            .map_err(backend)?;
+            .map_err(failed)?;
         Ok(written.is_some())
     }
 
     /// Loads many records in one round trip (one run of the load script), each checked
     /// against its user's generation like [`SessionStore::load`]; `None` where gone.
-    pub async fn load_many(&self, ids: &[Id]) -> session_store::Result<Vec<Option<StoredRecord>>> {
+    pub async fn load_many(&self, ids: &[Id]) -> StoreResult<Vec<Option<SessionRecord>>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -120,7 +116,7 @@ impl RedisSessions {
     }
 
     /// Runs the load script over `ids`: one stored value (or `None`) per id, in order.
-    async fn run_load(&self, ids: &[Id]) -> session_store::Result<Vec<Option<Vec<u8>>>> {
+    async fn run_load(&self, ids: &[Id]) -> StoreResult<Vec<Option<Vec<u8>>>> {
         let keys = || {
             ids.iter()
                 .map(|id| self.ns.session_key(id))
@@ -135,31 +131,31 @@ impl RedisSessions {
                 }
                 other => other,
             }
-            .map_err(backend)?;
+            .map_err(failed)?;
         if values.len() != ids.len() {
-            return Err(backend(format!(
+            return Err(StoreError::redis(std::io::Error::other(format!(
                 "the load script answered {} values for {} keys",
                 values.len(),
                 ids.len()
-            )));
+            ))));
         }
         Ok(values)
     }
 
     /// Deletes a record; whether it was there.
-    pub async fn take(&self, id: &Id) -> session_store::Result<bool> {
+    pub async fn take(&self, id: &Id) -> StoreResult<bool> {
         let removed: i64 = self
             .pool
             .del(self.ns.session_key(id))
             .await
-            .map_err(backend)?;
+            .map_err(failed)?;
         Ok(removed > 0)
     }
 }
 
 #[async_trait]
 impl SessionStore for RedisSessions {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+    async fn create(&self, record: &mut SessionRecord) -> StoreResult<()> {
         while !self.set(record, SetOptions::NX).await? {
             record.id = Id::default();
         }
@@ -167,7 +163,7 @@ impl SessionStore for RedisSessions {
     }
 
     /// Update-only: a record that is gone (ended while this request was in flight) stays gone.
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
+    async fn save(&self, record: &SessionRecord) -> StoreResult<()> {
         if self.set(record, SetOptions::XX).await? {
             Ok(())
         } else {
@@ -175,7 +171,7 @@ impl SessionStore for RedisSessions {
         }
     }
 
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+    async fn load(&self, id: &Id) -> StoreResult<Option<SessionRecord>> {
         let value = self
             .run_load(std::slice::from_ref(id))
             .await?
@@ -184,7 +180,7 @@ impl SessionStore for RedisSessions {
         value.map(|v| Self::decode(&v)).transpose()
     }
 
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+    async fn delete(&self, id: &Id) -> StoreResult<()> {
         self.take(id).await.map(|_| ())
     }
 }

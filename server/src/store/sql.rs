@@ -2,13 +2,10 @@
 //! table, beside `session_generations`. Loading checks the record against its user's
 //! generation in the same query, like the Redis store's script; saving an existing record is
 //! an `UPDATE`, never an upsert, so a session ended while a request was in flight stays ended.
-use super::{owner, SessionGone, StoredRecord};
+use super::{failed, SessionGone, SessionRecord, SessionStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use sqlx::AnyPool;
-use tower_sessions::{
-    session::{Id, Record},
-    session_store, SessionStore,
-};
+use tower_sessions::session::{Id, Record};
 
 /// How many records one batched load asks for at once. Not more: SQLite finds each `$N`
 /// parameter's name by a linear walk (`sqlite3_bind_parameter_name`, which sqlx calls for
@@ -16,18 +13,21 @@ use tower_sessions::{
 /// sessions, 1,000 per query was no faster than 200 and spent 5.5 % of the dry run there.
 const BATCH: usize = 200;
 
+/// The `user_id` and `gen` columns of a record (no user for a record without one).
+fn owner(record: &SessionRecord) -> (Option<String>, i64) {
+    record
+        .owner()
+        .map_or((None, 0), |(user, gen)| (Some(user.to_owned()), gen))
+}
+
 /// Session records in SQL.
 #[derive(Clone, Debug)]
 pub struct SqlSessions {
     pool: AnyPool,
 }
 
-fn backend(err: impl std::fmt::Display) -> session_store::Error {
-    session_store::Error::Backend(err.to_string())
-}
-
-fn encode(record: &Record) -> session_store::Result<String> {
-    serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))
+pub(super) fn encode(record: &SessionRecord) -> StoreResult<String> {
+    serde_json::to_string(record).map_err(StoreError::record)
 }
 
 impl SqlSessions {
@@ -37,19 +37,19 @@ impl SqlSessions {
     }
 
     /// Deletes a record; whether it was there.
-    pub async fn take(&self, id: &Id) -> session_store::Result<bool> {
+    pub async fn take(&self, id: &Id) -> StoreResult<bool> {
         let removed = sqlx::query("DELETE FROM sessions WHERE skey = $1")
             .bind(id.to_string())
             .execute(&self.pool)
             .await
-            .map_err(backend)?
+            .map_err(failed)?
             .rows_affected();
         Ok(removed > 0)
     }
 
     /// Loads many records, one query per [`BATCH`] ids, each checked against its user's
     /// generation like [`SessionStore::load`]; `None` where gone.
-    pub async fn load_many(&self, ids: &[Id]) -> session_store::Result<Vec<Option<StoredRecord>>> {
+    pub async fn load_many(&self, ids: &[Id]) -> StoreResult<Vec<Option<SessionRecord>>> {
         use sqlx::Row;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let keys: Vec<String> = ids.iter().map(Id::to_string).collect();
@@ -58,7 +58,7 @@ impl SqlSessions {
             .enumerate()
             .map(|(i, k)| (k.as_str(), i))
             .collect();
-        let mut found: Vec<Option<StoredRecord>> = vec![None; ids.len()];
+        let mut found: Vec<Option<SessionRecord>> = vec![None; ids.len()];
         for chunk in keys.chunks(BATCH) {
             let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
             let sql = format!(
@@ -70,16 +70,17 @@ impl SqlSessions {
             for key in chunk {
                 query = query.bind(key.as_str());
             }
-            for row in query.fetch_all(&self.pool).await.map_err(backend)? {
-                let key: &str = row.try_get(0).map_err(backend)?;
-                let data: &str = row.try_get(1).map_err(backend)?;
+            for row in query.fetch_all(&self.pool).await.map_err(failed)? {
+                let key: &str = row.try_get(0).map_err(failed)?;
+                let data: &str = row.try_get(1).map_err(failed)?;
                 let Some(&at) = position.get(key) else {
                     continue;
                 };
-                // Typed, or generically where that fails (see `StoredRecord`).
+                // Typed, or generically where that fails (a state that is not an `AuthState`
+                // lists as none).
                 let record = serde_json::from_str(data)
-                    .or_else(|_| serde_json::from_str::<Record>(data).map(StoredRecord::from))
-                    .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+                    .or_else(|_| serde_json::from_str::<Record>(data).map(SessionRecord::from))
+                    .map_err(StoreError::record)?;
                 found[at] = Some(record);
             }
         }
@@ -87,22 +88,20 @@ impl SqlSessions {
     }
 
     /// Deletes records whose time has passed; how many.
-    pub async fn delete_expired(&self, now: i64) -> session_store::Result<u64> {
+    pub async fn delete_expired(&self, now: i64) -> StoreResult<u64> {
         Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
             .execute(&self.pool)
             .await
-            .map_err(backend)?
+            .map_err(failed)?
             .rows_affected())
     }
 }
 
 #[async_trait]
 impl SessionStore for SqlSessions {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let (user, gen) = owner(record)
-            .map(|o| (Some(o.user_id), o.gen))
-            .unwrap_or_default();
+    async fn create(&self, record: &mut SessionRecord) -> StoreResult<()> {
+        let (user, gen) = owner(record);
         let data = encode(record)?;
         loop {
             let inserted = sqlx::query(
@@ -116,7 +115,7 @@ impl SessionStore for SqlSessions {
             .bind(record.expiry_date.unix_timestamp())
             .execute(&self.pool)
             .await
-            .map_err(backend)?
+            .map_err(failed)?
             .rows_affected();
             if inserted == 1 {
                 return Ok(());
@@ -126,10 +125,8 @@ impl SessionStore for SqlSessions {
     }
 
     /// Update-only: a record that is gone (ended while this request was in flight) stays gone.
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let (user, gen) = owner(record)
-            .map(|o| (Some(o.user_id), o.gen))
-            .unwrap_or_default();
+    async fn save(&self, record: &SessionRecord) -> StoreResult<()> {
+        let (user, gen) = owner(record);
         let updated = sqlx::query(
             "UPDATE sessions SET record = $1, expires_at = $2, user_id = $3, gen = $4 WHERE skey = $5",
         )
@@ -140,7 +137,7 @@ impl SessionStore for SqlSessions {
         .bind(record.id.to_string())
         .execute(&self.pool)
         .await
-        .map_err(backend)?
+        .map_err(failed)?
         .rows_affected();
         if updated == 1 {
             Ok(())
@@ -149,7 +146,7 @@ impl SessionStore for SqlSessions {
         }
     }
 
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+    async fn load(&self, id: &Id) -> StoreResult<Option<SessionRecord>> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let data: Option<String> = sqlx::query_scalar(
             "SELECT s.record FROM sessions s LEFT JOIN session_generations g ON g.user_id = s.user_id \
@@ -159,14 +156,12 @@ impl SessionStore for SqlSessions {
         .bind(now)
         .fetch_optional(&self.pool)
         .await
-        .map_err(backend)?;
-        data.map(|d| {
-            serde_json::from_str(&d).map_err(|e| session_store::Error::Decode(e.to_string()))
-        })
-        .transpose()
+        .map_err(failed)?;
+        data.map(|d| serde_json::from_str(&d).map_err(StoreError::record))
+            .transpose()
     }
 
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+    async fn delete(&self, id: &Id) -> StoreResult<()> {
         self.take(id).await.map(|_| ())
     }
 }

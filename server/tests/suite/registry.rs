@@ -240,11 +240,8 @@ async fn listings_and_revocations_cross_instances() {
 /// Writes a signed-in session of `user_id` / `email`, last used at `last_seen_ms`, through the
 /// server's own store stack (hashed ids, the index, the backend), as a sign-in would.
 async fn store_session(s: &TestServer, user_id: &str, email: &str, last_seen_ms: i64) {
-    use app::ssr::auth::{AuthState, AUTH_KEY};
-    use tower_sessions::{
-        session::{Id, Record},
-        SessionStore,
-    };
+    use app::ssr::{auth::AuthState, session::SessionRecord};
+    use hallpass::store::SessionStore;
     let now = s.hallpass.state().clock.now();
     let auth = AuthState {
         user_id: user_id.into(),
@@ -262,14 +259,8 @@ async fn store_session(s: &TestServer, user_id: &str, email: &str, last_seen_ms:
         remember: None,
         method: app::model::AuthMethod::Password,
     };
-    let mut record = Record {
-        id: Id::default(),
-        data: std::collections::HashMap::from([(
-            AUTH_KEY.to_owned(),
-            serde_json::to_value(auth).unwrap(),
-        )]),
-        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-    };
+    let mut record = SessionRecord::new(time::OffsetDateTime::now_utc() + time::Duration::hours(1));
+    record.data.auth = Some(auth);
     s.hallpass
         .sessions()
         .store

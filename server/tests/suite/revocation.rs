@@ -59,21 +59,24 @@ on_every_store!(
 on_every_store!(
     a_write_back_of_an_ended_session_is_refused_by_the_store,
     |s: TestServer| async move {
-        use tower_sessions::{Session, SessionStore as _};
+        use hallpass::store::SessionStore as _;
         let a = s.session_for(USER_EMAIL).await;
         let b = s.session_for(USER_EMAIL).await;
         // A request loads A's session...
         let sessions = s.hallpass.sessions();
         let id = a.parse().unwrap();
-        let session = Session::new(Some(id), sessions.store.clone(), Some(sessions.expiry));
-        let auth: app::ssr::auth::AuthState = session.get("auth").await.unwrap().unwrap();
+        let session = sessions.open(Some(id));
+        let auth = session.auth().await.unwrap().unwrap();
         // ...A is signed out from B meanwhile...
         let res = s
             .post("revoke_session", &[("handle", &key_of(&a))], Some(&b))
             .await;
         assert_eq!(res.status(), 200);
         // ...and the request writes A back when it finishes: refused, nothing written.
-        session.insert("auth", &auth).await.unwrap();
+        session
+            .set_auth(&auth, auth.last_seen + 3600)
+            .await
+            .unwrap();
         let err = session
             .save()
             .await
@@ -670,14 +673,9 @@ on_every_store!(
 async fn in_flight(
     s: &TestServer,
     cookie: &str,
-) -> (tower_sessions::Session, app::ssr::auth::AuthState) {
-    let sessions = s.hallpass.sessions();
-    let session = tower_sessions::Session::new(
-        Some(cookie.parse().unwrap()),
-        sessions.store.clone(),
-        Some(sessions.expiry),
-    );
-    let auth = session.get("auth").await.unwrap().expect("signed in");
+) -> (app::ssr::session::Session, app::ssr::auth::AuthState) {
+    let session = s.hallpass.sessions().open(Some(cookie.parse().unwrap()));
+    let auth = session.auth().await.unwrap().expect("signed in");
     (session, auth)
 }
 
@@ -730,11 +728,7 @@ on_every_store!(
             .unwrap();
         // ...while the user was signed out everywhere (the sweep found nothing to end yet).
         state.registry.bump_generation(&user.id).await.unwrap();
-        let session = tower_sessions::Session::new(
-            None,
-            s.hallpass.sessions().store.clone(),
-            Some(s.hallpass.sessions().expiry),
-        );
+        let session = s.hallpass.sessions().open(None);
         let err = app::ssr::lifecycle::start_session(
             state,
             &session,
