@@ -1,6 +1,6 @@
 //! A store that keeps the per-user [`SessionIndex`] in step with the records it saves and
 //! deletes.
-use super::{Backend, SessionIndex, SessionRecord, SessionStore, StoreResult};
+use super::{Backend, SessionIndex, SessionRecord, SessionStore, StoreError, StoreResult};
 use app::{
     model::SessionKey,
     ssr::events::{Event, EventBus},
@@ -125,11 +125,13 @@ impl Indexed<Backend> {
 
     /// Deletes a record and its index entries; whether the record was there.
     pub async fn take(&self, id: &Id) -> StoreResult<bool> {
-        let owner = self
-            .inner
-            .load(id)
-            .await?
-            .and_then(SessionRecord::into_auth);
+        let owner = match self.inner.load(id).await {
+            Ok(record) => record.and_then(SessionRecord::into_auth),
+            // A record nothing can read still goes (its user's index entry is pruned when
+            // the user's sessions are next listed).
+            Err(StoreError::Record(_)) => None,
+            Err(err) => return Err(err),
+        };
         self.take_of(id, owner.as_ref().map(|auth| auth.user_id.as_str()))
             .await
     }

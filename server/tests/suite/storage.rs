@@ -69,3 +69,58 @@ async fn sqlite_rows_are_keyed_by_hashes_of_session_ids() {
     assert_eq!(ids, vec![key.to_string()]);
     assert!(!ids.contains(&id.to_string()));
 }
+
+crate::on_every_store!(
+    a_stored_record_nothing_can_read_ends_its_session_instead_of_refusing_it_forever,
+    |s: TestServer| async move {
+        let cookie = s.session_for(USER_EMAIL).await;
+        let (_, key) = storage_key(&cookie);
+        // The record is overwritten with bytes no release could read (0xc1 is never used in
+        // MessagePack; the SQL record is not JSON), as damage or a foreign writer would.
+        match s.kind() {
+            StoreKind::Redis | StoreKind::RedisAt(_) => {
+                let redis = Client::new(
+                    Config::from_url(&common::redis_url()).unwrap(),
+                    None,
+                    None,
+                    None,
+                );
+                redis.init().await.unwrap();
+                let record = format!("{}:session:{key}", s.namespace);
+                let _: () = redis
+                    .set(
+                        &record,
+                        b"|0|\xc1".as_slice(),
+                        Some(fred::types::Expiration::EX(3600)),
+                        None,
+                        false,
+                    )
+                    .await
+                    .unwrap();
+            }
+            StoreKind::Sqlite | StoreKind::Postgres => {
+                let updated =
+                    sqlx::query("UPDATE sessions SET record = 'not a record' WHERE skey = $1")
+                        .bind(key.to_string())
+                        .execute(s.hallpass.users().pool())
+                        .await
+                        .unwrap()
+                        .rows_affected();
+                assert_eq!(updated, 1);
+            }
+        }
+        // Not a store outage: the session is ended (its cookie removed), not answered 503 on
+        // every request until the record expires.
+        let res = s.post("me", &[], Some(&cookie)).await;
+        assert_eq!(res.status(), 401);
+        assert_eq!(
+            common::session_cookie(&res).map(|(value, _)| value),
+            Some(String::new()),
+            "the cookie is removed"
+        );
+        assert_eq!(s.post("me", &[], Some(&cookie)).await.status(), 401);
+        // And the person can sign in again.
+        let fresh = s.session_for(USER_EMAIL).await;
+        assert_eq!(s.post("me", &[], Some(&fresh)).await.status(), 200);
+    }
+);
