@@ -158,9 +158,13 @@ fn a_state_that_is_not_an_auth_state_fails_the_request_path_and_lists_as_none() 
         Err(StoreError::Record(_))
     ));
     // A listing: the record, holding no signed-in state.
-    assert_eq!(RedisSessions::decode_listed(&value).unwrap(), typed(None));
-    assert!(matches!(
-        RedisSessions::decode::<SessionRecord>(b"no header"),
-        Err(StoreError::Record(_))
-    ));
+    assert_eq!(RedisSessions::decode_listed(&value), Some(typed(None)));
+    // Bytes nothing reads: an error on the request path, gone to a listing.
+    for damaged in [b"no header".as_slice(), b"|0|\xc1".as_slice()] {
+        assert!(matches!(
+            RedisSessions::decode::<SessionRecord>(damaged),
+            Err(StoreError::Record(_))
+        ));
+        assert_eq!(RedisSessions::decode_listed(damaged), None);
+    }
 }

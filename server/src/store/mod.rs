@@ -57,5 +57,22 @@ pub fn failed(err: impl Failure) -> StoreError {
     err.into_store_error()
 }
 
+/// A stored record as a listing reads it: typed; else generically (a state that is not an
+/// [`app::ssr::auth::AuthState`] lists as holding none); else, when nothing can read it, as
+/// gone (logged), so that one damaged record cannot make a user's or everyone's listing, and
+/// with it every sign-in of that user, fail. The request carrying its cookie ends it.
+pub(crate) fn listed<E: std::fmt::Display>(
+    typed: Result<SessionRecord, E>,
+    generic: impl FnOnce() -> Result<tower_sessions::session::Record, E>,
+) -> Option<SessionRecord> {
+    match typed.or_else(|_| generic().map(SessionRecord::from)) {
+        Ok(record) => Some(record),
+        Err(err) => {
+            tracing::warn!(%err, "an unreadable session record, listed as gone");
+            None
+        }
+    }
+}
+
 /// The store the request path uses.
 pub type Store = HashedIds<Indexed<Backend>>;

@@ -9,7 +9,7 @@
 //! The MessagePack is written with field names (see [`SessionRecord`] for why the layout is
 //! tower-sessions'), and read typed; a listing reads a record whose state is not an
 //! [`app::ssr::auth::AuthState`] as holding none, the request path ends it.
-use super::{failed, SessionGone, SessionRecord, SessionStore, StoreError, StoreResult};
+use super::{failed, listed, SessionGone, SessionRecord, SessionStore, StoreError, StoreResult};
 use crate::redis_conn::Namespace;
 use async_trait::async_trait;
 use fred::{
@@ -79,10 +79,9 @@ impl RedisSessions {
         rmp_serde::from_slice(&value[body + 1..]).map_err(StoreError::record)
     }
 
-    /// A stored value as a listing reads it: typed, or where its state does not read as one,
-    /// as holding none.
-    pub(super) fn decode_listed(value: &[u8]) -> StoreResult<SessionRecord> {
-        Self::decode(value).or_else(|_| Self::decode::<Record>(value).map(SessionRecord::from))
+    /// A stored value as a listing reads it (see [`listed`]).
+    pub(super) fn decode_listed(value: &[u8]) -> Option<SessionRecord> {
+        listed(Self::decode(value), || Self::decode::<Record>(value))
     }
 
     /// Writes `record` with `options` (NX: only new; XX: only existing); whether it was written.
@@ -108,11 +107,12 @@ impl RedisSessions {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        self.run_load(ids)
+        Ok(self
+            .run_load(ids)
             .await?
             .into_iter()
-            .map(|v| v.map(|v| Self::decode_listed(&v)).transpose())
-            .collect()
+            .map(|v| v.and_then(|v| Self::decode_listed(&v)))
+            .collect())
     }
 
     /// Runs the load script over `ids`: one stored value (or `None`) per id, in order.

@@ -2,7 +2,7 @@
 //! table, beside `session_generations`. Loading checks the record against its user's
 //! generation in the same query, like the Redis store's script; saving an existing record is
 //! an `UPDATE`, never an upsert, so a session ended while a request was in flight stays ended.
-use super::{failed, SessionGone, SessionRecord, SessionStore, StoreError, StoreResult};
+use super::{failed, listed, SessionGone, SessionRecord, SessionStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use sqlx::AnyPool;
 use tower_sessions::session::{Id, Record};
@@ -76,12 +76,9 @@ impl SqlSessions {
                 let Some(&at) = position.get(key) else {
                     continue;
                 };
-                // Typed, or generically where that fails (a state that is not an `AuthState`
-                // lists as none).
-                let record = serde_json::from_str(data)
-                    .or_else(|_| serde_json::from_str::<Record>(data).map(SessionRecord::from))
-                    .map_err(StoreError::record)?;
-                found[at] = Some(record);
+                found[at] = listed(serde_json::from_str(data), || {
+                    serde_json::from_str::<Record>(data)
+                });
             }
         }
         Ok(found)

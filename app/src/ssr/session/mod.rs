@@ -195,5 +195,5 @@ impl Session {
 }
 
 fn expiry_after(lifetime: Duration) -> OffsetDateTime {
-    OffsetDateTime::now_utc() + lifetime
+    OffsetDateTime::now_utc().saturating_add(lifetime)
 }
