@@ -91,6 +91,9 @@ pub struct Config {
     /// How long a client may take to send a request's headers (seconds).
     #[arg(long, env = "HALLPASS_HEADER_TIMEOUT_SECS", default_value_t = crate::transport::DEFAULT_HEADER_TIMEOUT_SECS)]
     pub header_timeout_secs: u64,
+    /// How long a kept-alive connection may wait for its next request (seconds).
+    #[arg(long, env = "HALLPASS_IDLE_TIMEOUT_SECS", default_value_t = crate::transport::DEFAULT_IDLE_TIMEOUT_SECS)]
+    pub idle_timeout_secs: u64,
     /// How long a client may take to send a request's body (seconds).
     #[arg(long, env = "HALLPASS_BODY_TIMEOUT_SECS", default_value_t = crate::transport::DEFAULT_BODY_TIMEOUT_SECS)]
     pub body_timeout_secs: u64,
@@ -135,6 +138,7 @@ impl Config {
             metrics_token: None,
             hashing_concurrency: None,
             header_timeout_secs: crate::transport::DEFAULT_HEADER_TIMEOUT_SECS,
+            idle_timeout_secs: crate::transport::DEFAULT_IDLE_TIMEOUT_SECS,
             body_timeout_secs: crate::transport::DEFAULT_BODY_TIMEOUT_SECS,
             write_timeout_secs: crate::transport::DEFAULT_WRITE_TIMEOUT_SECS,
             render_timeout_secs: crate::transport::DEFAULT_RENDER_TIMEOUT_SECS,
@@ -155,6 +159,7 @@ impl Config {
     pub fn timeouts(&self) -> crate::transport::Timeouts {
         crate::transport::Timeouts {
             header: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
+            idle: std::time::Duration::from_secs(self.idle_timeout_secs.max(1)),
             body: std::time::Duration::from_secs(self.body_timeout_secs.max(1)),
             write: std::time::Duration::from_secs(self.write_timeout_secs.max(1)),
             render: std::time::Duration::from_secs(self.render_timeout_secs.max(1)),

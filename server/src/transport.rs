@@ -5,7 +5,8 @@
 //! The session of a request is loaded only once its whole body has arrived ([`read_body`]
 //! sits outside the session layer), so a client cannot hold a request open to have it
 //! checked against a session that is ended meanwhile; and neither headers nor bodies may
-//! dribble in for longer than a few seconds (408, or the connection is closed).
+//! dribble in for longer than a few seconds (408, or the connection is closed). A kept-alive
+//! connection waits longer for its next request than a head may take to arrive ([`pace`]).
 //!
 //! The same holds the other way round ([`bound_page`], applied by [`read_body`]): a page
 //! whose render stops (waiting on data that never comes, as leptos#4773 made happen, or on a
@@ -26,9 +27,15 @@ use hyper_util::{
     rt::{TokioIo, TokioTimer},
     service::TowerToHyperService,
 };
+use pace::{Bounds, Clock, Paced, Tracked};
 use std::{future::Future, time::Duration};
 use tower::ServiceExt as _;
 use tower_http::timeout::TimeoutBody;
+
+mod pace;
+
+/// `Keep-Alive` (hop-by-hop; the `http` crate names no constant for it).
+const KEEP_ALIVE: http::HeaderName = http::HeaderName::from_static("keep-alive");
 
 /// How long a client may take to send a request's headers by default
 /// (`HALLPASS_HEADER_TIMEOUT_SECS`).
@@ -36,6 +43,10 @@ pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 5;
 /// How long a client may take to send a request's body by default
 /// (`HALLPASS_BODY_TIMEOUT_SECS`); Hallpass's bodies are a few hundred bytes.
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 5;
+/// How long a kept-alive connection may wait for its next request by default
+/// (`HALLPASS_IDLE_TIMEOUT_SECS`): longer than clients and proxies keep theirs (Node's agent
+/// 5 s, a cloud load balancer's 60 s), so that they close first, as nginx's 75 s.
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 75;
 /// How long a response write may stall (the client not reading) by default
 /// (`HALLPASS_WRITE_TIMEOUT_SECS`); the connection is closed after it.
 pub const DEFAULT_WRITE_TIMEOUT_SECS: u64 = 10;
@@ -51,8 +62,12 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// How long a client may take.
 #[derive(Clone, Copy, Debug)]
 pub struct Timeouts {
-    /// For the request line and headers (the connection is closed after it).
+    /// For the request line and headers, from the accept (a connection's first request) or
+    /// from the request's first byte (the connection is closed after it).
     pub header: Duration,
+    /// For a kept-alive connection's next request to begin once an answer is sent (the
+    /// connection is closed after it).
+    pub idle: Duration,
     /// For the body, once the headers are in (408 after it).
     pub body: Duration,
     /// For any one write of a response to make progress (a client that stops reading).
@@ -68,6 +83,7 @@ impl Default for Timeouts {
     fn default() -> Self {
         Self {
             header: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
+            idle: Duration::from_secs(DEFAULT_IDLE_TIMEOUT_SECS),
             body: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
             write: Duration::from_secs(DEFAULT_WRITE_TIMEOUT_SECS),
             render: Duration::from_secs(DEFAULT_RENDER_TIMEOUT_SECS),
@@ -147,12 +163,13 @@ async fn bound_page(
 /// Serves `router` on `listener` until `shutdown` completes. Every connection is HTTP/1.1
 /// (hyper's HTTP/1 server directly: no protocol detection, whose wait for the first bytes has
 /// no timeout, and no HTTP/2, which would escape the header timeout and multiply what one
-/// connection may carry), and is bounded in time: its first request's headers must arrive
-/// within the header timeout from the moment it is accepted, and so must each later
-/// request's once the previous answer is sent (an idle kept-alive connection closes after the
-/// same time); a response write that makes no progress for the write timeout (a client that
-/// stops reading) closes it. At most `max_connections` are open at once. Each request carries
-/// the peer's address as [`ConnectInfo`].
+/// connection may carry), and is bounded in time by its [`pace::Clock`]: its first request's
+/// headers must arrive within the header timeout from the moment it is accepted; once an
+/// answer is sent it may wait the idle timeout for the next request, whose headers must then
+/// arrive within the header timeout of its first byte; a response write that makes no
+/// progress for the write timeout (a client that stops reading) closes it. At most
+/// `max_connections` are open at once. Each request carries the peer's address as
+/// [`ConnectInfo`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
@@ -183,10 +200,18 @@ async fn serve_with(
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
+    let bounds = Bounds {
+        header: timeouts.header,
+        idle: timeouts.idle,
+    };
+    let keep_alive = bounds.hint();
     let mut builder = Builder::new();
+    // The connection's own clock (`Paced`) bounds heads and idle waits; hyper's, which starts
+    // when a connection goes idle, is a backstop past both (and has hyper read again at once
+    // when an answer is done, so that the idle wait is timed).
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(timeouts.header);
+        .header_read_timeout(bounds.idle + bounds.header);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(timeouts.max_connections.max(1)));
     tokio::pin!(shutdown);
@@ -208,11 +233,26 @@ async fn serve_with(
             },
             () = &mut shutdown => break,
         };
+        let (clock, accepted) = (Clock::new(), tokio::time::Instant::now());
         let service = router
             .clone()
-            .map_request(move |mut req: Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(peer));
-                req
+            .map_request({
+                let clock = clock.clone();
+                move |mut req: Request<hyper::body::Incoming>| {
+                    clock.begin();
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req
+                }
+            })
+            .map_response({
+                let (clock, keep_alive) = (clock.clone(), keep_alive.clone());
+                move |res: Response| {
+                    let (mut parts, body) = res.into_parts();
+                    if let Some(hint) = &keep_alive {
+                        parts.headers.insert(KEEP_ALIVE, hint.clone());
+                    }
+                    http::Response::from_parts(parts, Tracked::new(body, clock.clone()))
+                }
             });
         let service = TowerToHyperService::new(service);
         // Writes that stall are cut off under TLS as well (the TLS stream writes through it).
@@ -223,12 +263,15 @@ async fn serve_with(
         tokio::spawn(async move {
             let result = match tls {
                 None => {
+                    let stream = Paced::new(stream, clock, bounds, accepted);
                     let connection = builder.serve_connection(TokioIo::new(stream), service);
                     watcher.watch(connection).await
                 }
                 Some(acceptor) => {
                     match tokio::time::timeout(timeouts.header, acceptor.accept(stream)).await {
                         Ok(Ok(stream)) => {
+                            // Timed on what hyper reads: requests, not TLS records.
+                            let stream = Paced::new(stream, clock, bounds, accepted);
                             let connection =
                                 builder.serve_connection(TokioIo::new(stream), service);
                             watcher.watch(connection).await

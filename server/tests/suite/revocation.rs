@@ -5,8 +5,8 @@ use crate::common;
 
 use app::{model::EndReason, ssr::events::Event};
 use common::{
-    json, key_of, remember_cookie, remembered, session_cookie, session_key_of, user_id, StoreKind,
-    TestServer, ADMIN_EMAIL, PASSWORD, USER_AGENT, USER_EMAIL,
+    json, key_of, remember_cookie, remembered, session_cookie, session_key_of, stream_until_closed,
+    user_id, StoreKind, TestServer, ADMIN_EMAIL, PASSWORD, USER_AGENT, USER_EMAIL,
 };
 use hallpass::session::COOKIE_NAME;
 use reqwest::header;
@@ -445,48 +445,23 @@ on_every_store!(
     }
 );
 
-async fn open_stream(s: &TestServer, cookie: &str) -> reqwest::Response {
-    s.client
-        .get(format!("{}/api/events", s.base))
-        .header(header::USER_AGENT, USER_AGENT)
-        .header(header::COOKIE, format!("{COOKIE_NAME}={cookie}"))
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Everything the stream sends until the server closes it (bounded, so a stream that never
-/// closes fails the test instead of hanging it).
-async fn until_closed(mut stream: reqwest::Response) -> String {
-    let mut text = String::new();
-    let read = async {
-        while let Some(chunk) = stream.chunk().await.unwrap_or(None) {
-            text.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(10), read)
-        .await
-        .expect("the stream closes once its session is over");
-    text
-}
-
 on_every_store!(
     the_event_stream_closes_when_its_session_ends,
     |s: TestServer| async move {
         let a = s.session_for(USER_EMAIL).await;
         let b = s.session_for(USER_EMAIL).await;
-        let stream = open_stream(&s, &a).await;
+        let stream = s.open_events(&a).await;
         assert_eq!(stream.status(), 200);
         let res = s
             .post("revoke_session", &[("handle", &key_of(&a))], Some(&b))
             .await;
         assert_eq!(res.status(), 200);
-        let text = until_closed(stream).await;
+        let text = stream_until_closed(stream).await;
         assert!(
             text.contains("session_ended") && text.contains(&key_of(&a)),
             "the tab is told its own session ended, then the stream closes: {text}"
         );
-        assert_eq!(open_stream(&s, &a).await.status(), 401);
+        assert_eq!(s.open_events(&a).await.status(), 401);
     }
 );
 
@@ -494,10 +469,10 @@ on_every_store!(a_demoted_admins_stream_closes, |s: TestServer| async move {
     let admin = s.session_for(ADMIN_EMAIL).await;
     s.set_role(&admin, USER_EMAIL, "admin").await;
     let promoted = s.session_for(USER_EMAIL).await;
-    let stream = open_stream(&s, &promoted).await;
+    let stream = s.open_events(&promoted).await;
     assert_eq!(stream.status(), 200);
     s.set_role(&admin, USER_EMAIL, "user").await;
-    let text = until_closed(stream).await;
+    let text = stream_until_closed(stream).await;
     assert!(!text.contains(ADMIN_EMAIL), "{text}");
 });
 
@@ -507,18 +482,18 @@ on_every_store!(
         let a = s.session_for(USER_EMAIL).await;
         let mut open = Vec::new();
         for _ in 0..hallpass::live::MAX_STREAMS_PER_SESSION {
-            let stream = open_stream(&s, &a).await;
+            let stream = s.open_events(&a).await;
             assert_eq!(stream.status(), 200);
             open.push(stream);
         }
-        let refused = open_stream(&s, &a).await;
+        let refused = s.open_events(&a).await;
         assert_eq!(refused.status(), 429);
         assert!(refused.headers().contains_key(header::RETRY_AFTER));
         drop(open.pop());
         // The slot comes back once the server notices the closed connection.
         let mut status = 429;
         for _ in 0..50 {
-            let stream = open_stream(&s, &a).await;
+            let stream = s.open_events(&a).await;
             status = stream.status().as_u16();
             if status == 200 {
                 break;

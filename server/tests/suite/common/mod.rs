@@ -337,6 +337,17 @@ impl TestServer {
         );
     }
 
+    /// The live event stream of the session `cookie`.
+    pub async fn open_events(&self, cookie: &str) -> Response {
+        self.client
+            .get(format!("{}/api/events", self.base))
+            .header(header::USER_AGENT, USER_AGENT)
+            .header(header::COOKIE, format!("{COOKIE_NAME}={cookie}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn login(&self, email: &str, password: &str, cookie: Option<&str>) -> Response {
         self.post("login", &[("email", email), ("password", password)], cookie)
             .await
@@ -496,6 +507,21 @@ pub async fn until_closed(
     .await
     .expect("the server closes the connection");
     (out, started.elapsed())
+}
+
+/// Everything an event stream (`TestServer::open_events`) sends until the server closes it
+/// (bounded, so a stream that never closes fails the test instead of hanging it).
+pub async fn stream_until_closed(mut stream: Response) -> String {
+    let mut text = String::new();
+    let read = async {
+        while let Some(chunk) = stream.chunk().await.unwrap_or(None) {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .expect("the stream closes once its session is over");
+    text
 }
 
 /// The JSON body.
