@@ -742,7 +742,7 @@ on_every_store!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_kept_alive_connections_are_closed() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let s = TestServer::start(StoreKind::Sqlite).await;
+    let s = TestServer::start_with(|config| config.idle_timeout_secs = 2).await;
     let host = s.base.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
     stream
@@ -756,7 +756,7 @@ async fn idle_kept_alive_connections_are_closed() {
     // ...but not for ever.
     let (_, took) = read_until_closed(stream).await;
     assert!(
-        took <= s.hallpass.timeouts().header + std::time::Duration::from_secs(2),
+        took <= s.hallpass.timeouts().idle + std::time::Duration::from_secs(2),
         "{took:?}"
     );
 }
