@@ -27,7 +27,7 @@ use hyper_util::{
     rt::{TokioIo, TokioTimer},
     service::TowerToHyperService,
 };
-use pace::{Bounds, Clock, Paced, Tracked};
+use pace::{Clock, Paced, Tracked};
 use std::{future::Future, time::Duration};
 use tower::ServiceExt as _;
 use tower_http::timeout::TimeoutBody;
@@ -200,18 +200,14 @@ async fn serve_with(
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
-    let bounds = Bounds {
-        header: timeouts.header,
-        idle: timeouts.idle,
-    };
-    let keep_alive = bounds.hint();
+    let keep_alive = pace::hint(timeouts.idle);
     let mut builder = Builder::new();
     // The connection's own clock (`Paced`) bounds heads and idle waits; hyper's, which starts
     // when a connection goes idle, is a backstop past both (and has hyper read again at once
     // when an answer is done, so that the idle wait is timed).
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(bounds.idle + bounds.header);
+        .header_read_timeout(timeouts.idle + timeouts.header);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(timeouts.max_connections.max(1)));
     tokio::pin!(shutdown);
@@ -263,7 +259,7 @@ async fn serve_with(
         tokio::spawn(async move {
             let result = match tls {
                 None => {
-                    let stream = Paced::new(stream, clock, bounds, accepted);
+                    let stream = Paced::new(stream, clock, timeouts, accepted);
                     let connection = builder.serve_connection(TokioIo::new(stream), service);
                     watcher.watch(connection).await
                 }
@@ -271,7 +267,7 @@ async fn serve_with(
                     match tokio::time::timeout(timeouts.header, acceptor.accept(stream)).await {
                         Ok(Ok(stream)) => {
                             // Timed on what hyper reads: requests, not TLS records.
-                            let stream = Paced::new(stream, clock, bounds, accepted);
+                            let stream = Paced::new(stream, clock, timeouts, accepted);
                             let connection =
                                 builder.serve_connection(TokioIo::new(stream), service);
                             watcher.watch(connection).await

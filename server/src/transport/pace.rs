@@ -21,6 +21,7 @@
 //!
 //! The [`Clock`] is shared by the connection's reads ([`Paced`], which enforces it) and its
 //! answers ([`Tracked`] bodies, whose end starts the idle wait).
+use super::Timeouts;
 use std::{
     future::Future as _,
     io,
@@ -85,26 +86,14 @@ impl Clock {
     }
 }
 
-/// A connection's bounds between requests.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Bounds {
-    /// For a request's head, from its first byte (the first request's: from the accept).
-    pub header: Duration,
-    /// For the next request to begin once an answer is sent.
-    pub idle: Duration,
-}
-
-impl Bounds {
-    /// What `Keep-Alive: timeout=` says: a second less than the connection waits (the client's
-    /// clock starts later than ours, and one that closes at the very second would meet our
-    /// close), none when that leaves nothing.
-    pub(super) fn hint(&self) -> Option<http::HeaderValue> {
-        let secs = self.idle.as_secs().saturating_sub(1);
-        (secs > 0).then(|| {
-            http::HeaderValue::from_str(&format!("timeout={secs}"))
-                .expect("a number is a header value")
-        })
-    }
+/// What `Keep-Alive: timeout=` says for a connection that waits `idle`: a second less (the
+/// client's clock starts later than ours, and one that closes at the very second would meet our
+/// close), none when that leaves nothing.
+pub(super) fn hint(idle: Duration) -> Option<http::HeaderValue> {
+    let secs = idle.as_secs().saturating_sub(1);
+    (secs > 0).then(|| {
+        http::HeaderValue::from_str(&format!("timeout={secs}")).expect("a number is a header value")
+    })
 }
 
 /// A connection's stream, its reads bounded by its [`Clock`]: a read that has waited past the
@@ -112,7 +101,7 @@ impl Bounds {
 pub(super) struct Paced<S> {
     io: S,
     clock: Arc<Clock>,
-    bounds: Bounds,
+    timeouts: Timeouts,
     accepted: Instant,
     /// The turn whose next head has begun to arrive, and when its first byte came.
     head: Option<(u64, Instant)>,
@@ -122,14 +111,14 @@ pub(super) struct Paced<S> {
 impl<S> Paced<S> {
     /// `io`, a connection accepted at `accepted` (its TLS handshake, if any, counts towards its
     /// first head's time).
-    pub(super) fn new(io: S, clock: Arc<Clock>, bounds: Bounds, accepted: Instant) -> Self {
+    pub(super) fn new(io: S, clock: Arc<Clock>, timeouts: Timeouts, accepted: Instant) -> Self {
         Self {
             io,
             clock,
-            bounds,
+            timeouts,
             accepted,
             head: None,
-            timer: Box::pin(tokio::time::sleep_until(accepted + bounds.header)),
+            timer: Box::pin(tokio::time::sleep_until(accepted + timeouts.header)),
         }
     }
 }
@@ -143,12 +132,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for Paced<S> {
         let this = self.get_mut();
         let (deadline, turn) = match this.clock.phase() {
             Phase::Busy => return Pin::new(&mut this.io).poll_read(cx, buf),
-            Phase::New => (this.accepted + this.bounds.header, None),
+            Phase::New => (this.accepted + this.timeouts.header, None),
             Phase::Waiting { since, turn } => match this.head {
                 Some((begun, first_byte)) if begun == turn => {
-                    (first_byte + this.bounds.header, None)
+                    (first_byte + this.timeouts.header, None)
                 }
-                _ => (since + this.bounds.idle, Some(turn)),
+                _ => (since + this.timeouts.idle, Some(turn)),
             },
         };
         let before = buf.filled().len();
