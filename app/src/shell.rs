@@ -1,17 +1,13 @@
 //! The HTML document and the router.
 use crate::{
     components::{LiveTick, ReauthDialog},
-    pages::{
-        admin::AdminPage, devices::DevicesPage, home::HomePage, login::LoginPage,
-        not_found::NotFound, policy::PolicyPage, security::SecurityPage,
-        set_password::SetPasswordPage, timeline::TimelinePage, users::UsersPage,
-    },
+    pages::{home::HomePage, login::LoginPage, not_found::NotFound, split},
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, Lazy,
 };
 
 /// The whole HTML document, rendered on the server.
@@ -52,16 +48,18 @@ pub fn App() -> impl IntoView {
         <ReauthDialog>
             <Router>
                 <Routes fallback=NotFound>
+                    // Everyone's first pages are in the bundle; the rest load when first
+                    // shown (see `pages::split`).
                     <Route path=path!("/") view=HomePage/>
                     <Route path=path!("/login") view=LoginPage/>
-                    <Route path=path!("/sessions") view=DevicesPage/>
-                    <Route path=path!("/admin") view=AdminPage/>
-                    <Route path=path!("/admin/policy") view=PolicyPage/>
-                    <Route path=path!("/admin/users") view=UsersPage/>
-                    <Route path=path!("/admin/security") view=SecurityPage/>
-                    <Route path=path!("/set-password") view=SetPasswordPage/>
-                    <Route path=path!("/admin/sessions/:handle") view=|| view! { <TimelinePage mine=false/> }/>
-                    <Route path=path!("/sessions/:handle") view=|| view! { <TimelinePage mine=true/> }/>
+                    <Route path=path!("/sessions") view={Lazy::<split::Devices>::new()}/>
+                    <Route path=path!("/sessions/:handle") view={Lazy::<split::OwnTimeline>::new()}/>
+                    <Route path=path!("/set-password") view={Lazy::<split::SetPassword>::new()}/>
+                    <Route path=path!("/admin") view={Lazy::<split::Admin>::new()}/>
+                    <Route path=path!("/admin/sessions/:handle") view={Lazy::<split::AdminTimeline>::new()}/>
+                    <Route path=path!("/admin/policy") view={Lazy::<split::Policy>::new()}/>
+                    <Route path=path!("/admin/users") view={Lazy::<split::Users>::new()}/>
+                    <Route path=path!("/admin/security") view={Lazy::<split::Security>::new()}/>
                 </Routes>
             </Router>
         </ReauthDialog>

@@ -7,5 +7,6 @@ pub mod not_found;
 pub mod policy;
 pub mod security;
 pub mod set_password;
+pub mod split;
 pub mod timeline;
 pub mod users;
