@@ -26,10 +26,13 @@ test('signing in loads no page that was split out; a page loads its code when fi
   expect(seen.wasm).toContain('hallpass.wasm');
   expect(pages(seen.wasm)).toEqual([]);
 
-  // In-app navigation (no reload) to My devices fetches that page's code, and only that.
+  // In-app navigation to My devices fetches that page's code, and only that.
+  const mains = seen.wasm.filter((name) => name === 'hallpass.wasm').length;
   await page.getByRole('link', { name: 'My devices' }).click();
   await expect(page.getByRole('heading', { name: 'My devices' })).toBeVisible();
   await expect.poll(() => pages(seen.wasm)).toEqual([expect.stringMatching(/^split___devices_view_.*\.wasm$/)]);
+  // No reload: the main module was not fetched again.
+  expect(seen.wasm.filter((name) => name === 'hallpass.wasm').length).toBe(mains);
   // It works: the list of this user's devices arrives and names this one.
   await expect(page.getByText('This device', { exact: true })).toBeVisible();
   expect(seen.problems).toEqual([]);

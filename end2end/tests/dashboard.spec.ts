@@ -27,7 +27,9 @@ test('the admin sees a new session live, revokes it, and the user is told within
   const path = screenshotPath('admin');
   if (path && test.info().project.name === 'sqlite') await admin.page.screenshot({ path, fullPage: true });
 
-  await userRows.last().getByRole('button', { name: 'Revoke' }).click();
+  // The list is most recently active first: the session just signed in is the user's first row
+  // (earlier spec files leave other sessions of this user alive).
+  await userRows.first().getByRole('button', { name: 'Revoke' }).click();
   await expect(admin.page.getByRole('status')).toHaveText('Session ended.');
   // The user's open tab learns it by itself, without a click.
   await expect(user.page).toHaveURL(/\/login\?reason=revoked$/, { timeout: 1_000 });
